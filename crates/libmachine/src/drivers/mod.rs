@@ -1,0 +1,191 @@
+//! The driver seam: one trait every driver implements, and the registry that maps a
+//! driver name to its flags and constructors. A driver is one folder below this one;
+//! adding a driver means adding its folder and one line to [`REGISTRY`].
+
+use crate::mcnflag::{DriverOptions, Flag};
+use crate::state::State;
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub mod generic;
+pub mod none;
+pub mod unimplemented;
+
+mod amazonec2;
+mod azure;
+mod digitalocean;
+mod exoscale;
+mod google;
+mod hyperv;
+mod openstack;
+mod rackspace;
+mod softlayer;
+mod virtualbox;
+mod vmwarefusion;
+mod vmwarevcloudair;
+mod vmwarevsphere;
+
+/// The default Docker install script, as in the original.
+pub const DEFAULT_ENGINE_INSTALL_URL: &str = "https://get.docker.com";
+
+/// What a driver does. The core never looks inside a driver's configuration: it keeps
+/// the JSON object the driver hands it (`to_json`) and gives it back on load.
+pub trait Driver: Send + Sync {
+    /// The name shown in the DRIVER column (`not-found` for a missing plugin).
+    fn driver_name(&self) -> String;
+    /// The fields every driver shares (`IPAddress`, `MachineName`, `SSHUser`...).
+    fn base(&self) -> &BaseDriver;
+    fn base_mut(&mut self) -> &mut BaseDriver;
+    /// The driver's object for `config.json`, keys in the order the original wrote them.
+    fn to_json(&self) -> Value;
+    /// Take the values of the driver's create flags.
+    fn set_config_from_flags(&mut self, opts: &DriverOptions) -> Result<()>;
+    /// Checks made before anything is created; a failure makes `create` exit 3.
+    fn pre_create_check(&self) -> Result<()> {
+        Ok(())
+    }
+    fn create(&mut self) -> Result<()>;
+    fn state(&self) -> Result<State>;
+    /// The Docker URL; [`HostNotRunning`] when the machine is not running.
+    fn url(&self) -> Result<String>;
+    fn ip(&self) -> Result<String> {
+        let ip = &self.base().ip_address;
+        if ip.is_empty() {
+            anyhow::bail!("IP address is not set");
+        }
+        Ok(ip.clone())
+    }
+    fn ssh_hostname(&self) -> Result<String> {
+        self.ip()
+    }
+    fn ssh_port(&self) -> Result<u16> {
+        Ok(self.base().ssh_port_or_default())
+    }
+    fn ssh_username(&self) -> String {
+        self.base().ssh_user_or_default()
+    }
+    fn ssh_key_path(&self) -> String {
+        self.base().ssh_key_path.clone()
+    }
+    fn start(&mut self) -> Result<()>;
+    fn stop(&mut self) -> Result<()>;
+    fn restart(&mut self) -> Result<()>;
+    fn kill(&mut self) -> Result<()>;
+    /// Remove what the driver made outside the store (the store directory is the core's).
+    fn remove(&mut self) -> Result<()>;
+}
+
+/// The error a driver's `url` returns for a machine that is not running; `ls` hides it.
+#[derive(Debug, thiserror::Error)]
+#[error("Host is not running")]
+pub struct HostNotRunning;
+
+/// The fields every driver object starts with, in the original's order.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct BaseDriver {
+    #[serde(rename = "IPAddress")]
+    pub ip_address: String,
+    #[serde(rename = "MachineName")]
+    pub machine_name: String,
+    #[serde(rename = "SSHUser")]
+    pub ssh_user: String,
+    #[serde(rename = "SSHPort")]
+    pub ssh_port: i64,
+    #[serde(rename = "SSHKeyPath")]
+    pub ssh_key_path: String,
+    #[serde(rename = "StorePath")]
+    pub store_path: String,
+    #[serde(rename = "SwarmMaster")]
+    pub swarm_master: bool,
+    #[serde(rename = "SwarmHost")]
+    pub swarm_host: String,
+    #[serde(rename = "SwarmDiscovery")]
+    pub swarm_discovery: String,
+}
+
+impl BaseDriver {
+    pub fn new(machine_name: &str, store_path: &str) -> BaseDriver {
+        BaseDriver {
+            machine_name: machine_name.to_string(),
+            store_path: store_path.to_string(),
+            ..Default::default()
+        }
+    }
+    pub fn ssh_user_or_default(&self) -> String {
+        if self.ssh_user.is_empty() {
+            "root".to_string()
+        } else {
+            self.ssh_user.clone()
+        }
+    }
+    pub fn ssh_port_or_default(&self) -> u16 {
+        u16::try_from(self.ssh_port).ok().filter(|p| *p != 0).unwrap_or(22)
+    }
+    /// `<store>/machines/<name>`: where the driver keeps its files.
+    pub fn machine_dir(&self) -> std::path::PathBuf {
+        std::path::Path::new(&self.store_path).join("machines").join(&self.machine_name)
+    }
+}
+
+/// A driver's entry in the registry.
+pub struct DriverSpec {
+    pub name: &'static str,
+    /// The driver's `create` flags, named `--NAME-...` as in the original.
+    pub create_flags: fn() -> Vec<Flag>,
+    /// A driver for a machine about to be created.
+    pub new: fn(machine_name: &str, store_path: &str) -> Box<dyn Driver>,
+    /// A driver from its stored JSON object.
+    pub load: fn(Value) -> Result<Box<dyn Driver>>,
+    /// False for drivers whose flags are known but whose implementation is still to come.
+    pub implemented: bool,
+}
+
+/// Every driver this binary knows, in the order `create --help` lists them.
+pub static REGISTRY: &[&DriverSpec] = &[
+    &amazonec2::SPEC,
+    &azure::SPEC,
+    &digitalocean::SPEC,
+    &exoscale::SPEC,
+    &generic::SPEC,
+    &google::SPEC,
+    &hyperv::SPEC,
+    &none::SPEC,
+    &openstack::SPEC,
+    &rackspace::SPEC,
+    &softlayer::SPEC,
+    &virtualbox::SPEC,
+    &vmwarefusion::SPEC,
+    &vmwarevcloudair::SPEC,
+    &vmwarevsphere::SPEC,
+];
+
+pub fn find(name: &str) -> Option<&'static DriverSpec> {
+    REGISTRY.iter().copied().find(|d| d.name == name)
+}
+
+/// The driver for a stored machine. A driver this binary does not know (a third-party
+/// plugin) is kept as raw JSON so that rewriting the file loses nothing.
+pub fn load(driver_name: &str, json: Value) -> Result<Box<dyn Driver>> {
+    match find(driver_name) {
+        Some(spec) => (spec.load)(json),
+        None => Ok(Box::new(unimplemented::RawDriver::plugin_not_found(driver_name, json))),
+    }
+}
+
+/// The error for a driver name that is neither built in nor a plugin on PATH.
+pub fn not_found_error(name: &str) -> String {
+    format!(
+        "Driver \"{name}\" not found. Do you have the plugin binary \"docker-machine-driver-{name}\" accessible in your PATH?"
+    )
+}
+
+/// Serialise a driver's own struct after the shared fields, as Go's embedding did.
+pub fn driver_json<T: Serialize>(base: &BaseDriver, own: &T) -> Value {
+    let mut obj = serde_json::to_value(base).expect("base driver serialises");
+    if let (Value::Object(map), Ok(Value::Object(extra))) = (&mut obj, serde_json::to_value(own)) {
+        map.extend(extra);
+    }
+    obj
+}

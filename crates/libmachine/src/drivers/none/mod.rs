@@ -1,0 +1,115 @@
+//! The `none` driver: records the URL of an existing Docker endpoint; nothing is created.
+
+use super::{BaseDriver, Driver, DriverSpec};
+use crate::mcnflag::{DriverOptions, Flag};
+use crate::state::State;
+use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub static SPEC: DriverSpec = DriverSpec {
+    name: "none",
+    create_flags,
+    new: |machine_name, store_path| Box::new(NoneDriver::new(machine_name, store_path)),
+    load: |json| Ok(Box::new(NoneDriver::from_json(json)?)),
+    implemented: true,
+};
+
+fn create_flags() -> Vec<Flag> {
+    // The original's one unprefixed driver flag.
+    vec![Flag::string("url", "", "URL of host when no driver is selected", "")]
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct Own {
+    #[serde(rename = "URL")]
+    url: String,
+}
+
+pub struct NoneDriver {
+    base: BaseDriver,
+    own: Own,
+}
+
+impl NoneDriver {
+    pub fn new(machine_name: &str, store_path: &str) -> NoneDriver {
+        NoneDriver { base: BaseDriver::new(machine_name, store_path), own: Own::default() }
+    }
+
+    fn from_json(json: Value) -> Result<NoneDriver> {
+        Ok(NoneDriver { base: serde_json::from_value(json.clone())?, own: serde_json::from_value(json)? })
+    }
+}
+
+/// The host part of a URL with its port, as Go's `url.URL.Host` gives it.
+fn url_host(url: &str) -> Result<String> {
+    let Some((_, rest)) = url.split_once("://") else {
+        bail!("parse \"{url}\": missing protocol scheme");
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    Ok(host.to_string())
+}
+
+impl Driver for NoneDriver {
+    fn driver_name(&self) -> String {
+        "none".into()
+    }
+    fn base(&self) -> &BaseDriver {
+        &self.base
+    }
+    fn base_mut(&mut self) -> &mut BaseDriver {
+        &mut self.base
+    }
+    fn to_json(&self) -> Value {
+        super::driver_json(&self.base, &self.own)
+    }
+    fn set_config_from_flags(&mut self, opts: &DriverOptions) -> Result<()> {
+        let url = opts.string("url");
+        if url.is_empty() {
+            bail!("--url option is required when no driver is selected");
+        }
+        self.base.ip_address = url_host(&url)?;
+        self.own.url = url;
+        Ok(())
+    }
+    fn create(&mut self) -> Result<()> {
+        Ok(())
+    }
+    fn state(&self) -> Result<State> {
+        Ok(State::Running)
+    }
+    fn url(&self) -> Result<String> {
+        Ok(self.own.url.clone())
+    }
+    fn ssh_hostname(&self) -> Result<String> {
+        bail!("No SSH access to hosts without a driver")
+    }
+    fn start(&mut self) -> Result<()> {
+        bail!("hosts without a driver cannot be started")
+    }
+    fn stop(&mut self) -> Result<()> {
+        bail!("hosts without a driver cannot be stopped")
+    }
+    fn restart(&mut self) -> Result<()> {
+        bail!("hosts without a driver cannot be restarted")
+    }
+    fn kill(&mut self) -> Result<()> {
+        bail!("hosts without a driver cannot be killed")
+    }
+    fn remove(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_keeps_the_port() {
+        assert_eq!(url_host("tcp://10.0.0.5:2376").unwrap(), "10.0.0.5:2376");
+        assert!(url_host("10.0.0.5:2376").is_err());
+    }
+}

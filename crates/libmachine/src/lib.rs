@@ -1,0 +1,26 @@
+//! libmachine: the domain of docker-machine, split as the original's libmachine was.
+//!
+//! * [`store`]: the on-disk store, atomic writes, locks; [`migrate`]: older config versions
+//! * [`host`] and [`options`]: a machine and its stored options
+//! * [`drivers`]: the driver trait, registry and drivers
+//! * [`mcnflag`]: flag definitions shared by the CLI and the drivers
+//! * [`jsonfmt`]: JSON as Go writes it
+
+pub mod drivers;
+pub mod host;
+pub mod jsonfmt;
+pub mod log;
+pub mod mcnflag;
+pub mod migrate;
+pub mod options;
+pub mod state;
+pub mod store;
+
+pub use host::Host;
+pub use state::State;
+pub use store::Store;
+
+/// The version this binary reports, the original's, so that tools comparing it keep working.
+pub const VERSION: &str = "0.16.2";
+/// The original's build tag, printed by `version`.
+pub const GIT_COMMIT: &str = "bd45ab13";
