@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Single-quoted $(...)/${...} are apt/dpkg format strings, not shell.
+# shellcheck disable=SC2016
 # Builds the base Debian 12 (bookworm) VM image for the test bed, offline
 # except for Debian's package mirror (the one the host's apt uses).
 #
@@ -30,7 +32,10 @@ PACKAGES=(
   ca-certificates sudo iproute2 netbase e2fsprogs kmod procps less
 )
 
-log() { printf '[build-image %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+# fd 3 = the script's real stderr: messages (and the failure report from
+# the EXIT trap) must not vanish into a step's redirected output.
+exec 3>&2
+log() { printf '[build-image %(%H:%M:%S)T] %s\n' -1 "$*" >&3; }
 die() { log "ERROR: $*"; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (debootstrap/chroot)"
@@ -92,8 +97,10 @@ mkdir -p "$STAGE"
 cleanup() {
   local rc=$?
   if [[ $rc -ne 0 ]]; then
-    log "build failed (rc=$rc); last lines of $BUILD_LOG:"
-    tail -n 40 "$BUILD_LOG" >&2 || true
+    # Keep the log of a failed build next to the lock for post-mortems.
+    cp "$BUILD_LOG" "$CACHE/$KEY.failed.log" 2>/dev/null || true
+    log "build failed (rc=$rc); log: $CACHE/$KEY.failed.log; last lines:"
+    tail -n 40 "$BUILD_LOG" >&3 || true
   fi
   remove_tree "$TMP"
 }

@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
+# Single-quoted $(...)/${...} are apt/dpkg format strings, not shell.
+# shellcheck disable=SC2016,SC1091
 # Installs the Debian 12 packages the VM test bed needs on the host.
 #
 # Idempotent: if every package is already installed it does nothing (no
 # network, no apt lock). `apt-get update` runs only when a wanted package has
-# no install candidate (e.g. fresh container with empty lists), because an
+# no install candidate (e.g. a fresh host with empty lists), because an
 # update is slow and contends for the apt lock with other users of the box.
+#
+# QEMU version pitfall: the project's machines ship qemu-utils (qemu-img)
+# 10.x from bookworm-backports. bookworm's qemu-system-x86 7.2 cannot be
+# installed next to it (apt would silently REMOVE qemu-utils 10). So when the
+# installed qemu-utils is a backport, qemu-system-x86 is taken from
+# bookworm-backports too (same Debian mirror, package lists kept in a
+# private temp dir so the host's apt state is untouched). Every install runs
+# with --no-remove: this script never removes a host package.
 #
 # Usage: tests/testbed/install-deps.sh   (as root)
 set -euo pipefail
@@ -18,50 +28,88 @@ set -euo pipefail
 #   dosfstools, mtools                    cloud-init NoCloud VFAT seed without mounting
 #   openssh-client                        ssh/scp/ssh-keygen into the guest
 #   python3                               free-port picking and QMP client
-#   util-linux                            flock (cache locking)
+#   util-linux                            flock (cache locking), findmnt
 #   dpkg, tar, coreutils                  busybox-image.sh (dpkg-deb -x, tar, sha256sum)
 PACKAGES=(
   debootstrap debian-archive-keyring
-  qemu-system-x86 seabios ipxe-qemu qemu-utils
+  qemu-utils qemu-system-x86 seabios ipxe-qemu
   e2fsprogs dosfstools mtools
   openssh-client python3 util-linux dpkg tar coreutils
 )
 
+log() { echo "install-deps.sh: $*" >&2; }
+
 if [[ $(id -u) -ne 0 ]]; then
-  echo "install-deps.sh: must run as root (apt-get install)" >&2
+  log "must run as root (apt-get install)"
   exit 1
 fi
 
+installed() {
+  [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true) == installed ]]
+}
+
 missing=()
 for p in "${PACKAGES[@]}"; do
-  if [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true) != installed ]]; then
-    missing+=("$p")
-  fi
+  installed "$p" || missing+=("$p")
 done
-
 if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "install-deps.sh: all test bed packages already installed"
+  log "all test bed packages already installed"
   exit 0
 fi
-echo "install-deps.sh: installing: ${missing[*]}"
+log "installing: ${missing[*]}"
 
-# Wait for the dpkg/apt locks instead of failing when another apt runs
-# (unattended upgrades, another engineer's install).
-APT_OPTS=(-o DPkg::Lock::Timeout=1200 -o Acquire::Retries=3)
+export DEBIAN_FRONTEND=noninteractive
+# Wait for the dpkg/apt locks instead of failing when another apt runs.
+APT=(apt-get -o DPkg::Lock::Timeout=1200 -o Acquire::Retries=3 -o Acquire::Languages=none)
+SUITE=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
 
-need_update=0
-for p in "${missing[@]}"; do
-  cand=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2}')
-  if [[ -z $cand || $cand == "(none)" ]]; then
-    need_update=1
-    break
+tmp=
+cleanup() { if [[ -n $tmp ]]; then rm -rf "$tmp"; fi; }
+trap cleanup EXIT
+
+want=("${missing[@]}")
+qemu_utils_ver=$(dpkg-query -W -f='${Version}' qemu-utils 2>/dev/null || true)
+if installed qemu-utils && [[ $qemu_utils_ver == *bpo* ]] &&
+  [[ " ${missing[*]} " == *" qemu-system-x86 "* ]]; then
+  log "qemu-utils $qemu_utils_ver is a backport: taking qemu-system-x86 from $SUITE-backports"
+  # Private apt state: the host's Debian repositories plus backports from
+  # the same mirror. Only Debian's mirror is contacted.
+  tmp=$(mktemp -d)
+  mkdir -p "$tmp/lists/partial"
+  apt-get indextargets --format '$(REPO_URI) $(CODENAME) $(COMPONENT)' 2>/dev/null |
+    awk -v s="$SUITE" '$2 ~ "^" s "(-|$)" { print "deb " $1 " " $2 " " $3 }' |
+    sort -u >"$tmp/sources.list"
+  mirror=$(awk -v s="$SUITE" '$3 == s { print $2; exit }' "$tmp/sources.list")
+  if [[ -z $mirror ]]; then
+    log "no $SUITE repository in the host's apt sources; run apt-get update first"
+    exit 1
   fi
-done
-if [[ $need_update -eq 1 ]]; then
-  echo "install-deps.sh: package lists incomplete, running apt-get update"
-  apt-get "${APT_OPTS[@]}" update
+  if ! grep -q " $SUITE-backports " "$tmp/sources.list"; then
+    echo "deb $mirror $SUITE-backports main" >>"$tmp/sources.list"
+  fi
+  APT+=(-o "Dir::Etc::sourcelist=$tmp/sources.list" -o Dir::Etc::sourceparts=-
+    -o "Dir::State::lists=$tmp/lists" -o APT::Sandbox::User=root)
+  "${APT[@]}" update
+  for i in "${!want[@]}"; do
+    case ${want[$i]} in
+      qemu-system-x86 | seabios) want[i]=${want[$i]}/$SUITE-backports ;;
+    esac
+  done
+else
+  need_update=0
+  for p in "${missing[@]}"; do
+    cand=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2}')
+    if [[ -z $cand || $cand == "(none)" ]]; then
+      need_update=1
+      break
+    fi
+  done
+  if [[ $need_update -eq 1 ]]; then
+    log "package lists incomplete, running apt-get update"
+    "${APT[@]}" update
+  fi
 fi
 
-# --no-install-recommends keeps qemu from pulling in GUI/audio stacks.
-DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" install -y \
-  --no-install-recommends "${missing[@]}"
+# --no-install-recommends keeps qemu from pulling in GUI/audio stacks;
+# --no-remove makes apt abort rather than remove anything.
+"${APT[@]}" install -y --no-install-recommends --no-remove "${want[@]}"

@@ -2,8 +2,11 @@
 
 use crate::drivers::Driver;
 use crate::options::HostOptions;
+use crate::state::State;
+use anyhow::{bail, Result};
 use serde::Serialize;
 use serde_json::Value;
+use std::time::Duration;
 
 /// The `config.json` version this binary writes.
 pub const CONFIG_VERSION: i64 = 3;
@@ -42,6 +45,65 @@ impl Host {
         crate::jsonfmt::to_string_pretty(&self.file()).expect("host serialises")
     }
 
+    pub fn start(&mut self) -> Result<()> {
+        crate::info!("Starting \"{}\"...", self.name);
+        self.act_until(State::Running, |d| d.start())?;
+        crate::info!("Machine \"{}\" was started.", self.name);
+        self.wait_for_docker()
+    }
+
+    pub fn stop(&mut self) -> Result<()> {
+        crate::info!("Stopping \"{}\"...", self.name);
+        self.act_until(State::Stopped, |d| d.stop())?;
+        crate::info!("Machine \"{}\" was stopped.", self.name);
+        Ok(())
+    }
+
+    pub fn kill(&mut self) -> Result<()> {
+        crate::info!("Killing \"{}\"...", self.name);
+        self.act_until(State::Stopped, |d| d.kill())?;
+        crate::info!("Machine \"{}\" was killed.", self.name);
+        Ok(())
+    }
+
+    /// A stopped machine is started; a running one restarted by its driver.
+    pub fn restart(&mut self) -> Result<()> {
+        crate::info!("Restarting \"{}\"...", self.name);
+        match self.driver.state()? {
+            State::Stopped => return self.start(),
+            State::Running => {
+                self.driver.restart()?;
+                wait_for(|| matches!(self.driver.state(), Ok(State::Running)))?;
+            }
+            _ => {}
+        }
+        self.wait_for_docker()
+    }
+
+    /// Run a driver action unless the machine is already in `desired`, then wait for it.
+    fn act_until(
+        &mut self,
+        desired: State,
+        action: impl FnOnce(&mut dyn Driver) -> Result<()>,
+    ) -> Result<()> {
+        if self.driver.state()? == desired {
+            let word = if desired == State::Running {
+                "running"
+            } else {
+                "stopped"
+            };
+            bail!("Machine \"{}\" is already {word}.", self.name);
+        }
+        action(self.driver.as_mut())?;
+        wait_for(|| matches!(self.driver.state(), Ok(s) if s == desired))
+    }
+
+    /// After a (re)start: the daemon is up again once provisioning can reach it.
+    /// Drivers without SSH (none) have nothing to wait for.
+    fn wait_for_docker(&mut self) -> Result<()> {
+        Ok(())
+    }
+
     fn file(&self) -> HostFile<'_> {
         HostFile {
             config_version: self.config_version,
@@ -51,6 +113,20 @@ impl Host {
             name: &self.name,
         }
     }
+}
+
+/// Poll `done` every 3 s, 60 times, as the original's `mcnutils.WaitFor`.
+pub fn wait_for(mut done: impl FnMut() -> bool) -> Result<()> {
+    const ATTEMPTS: u32 = 60;
+    for attempt in 0..ATTEMPTS {
+        if done() {
+            return Ok(());
+        }
+        if attempt + 1 < ATTEMPTS {
+            std::thread::sleep(Duration::from_secs(3));
+        }
+    }
+    bail!("Maximum number of retries ({ATTEMPTS}) exceeded")
 }
 
 /// Names the original accepts: `^[a-zA-Z0-9][a-zA-Z0-9\-\.]*$`.

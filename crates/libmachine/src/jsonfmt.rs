@@ -39,10 +39,18 @@ struct GoFormatter {
 
 impl GoFormatter {
     fn pretty() -> Self {
-        GoFormatter { indent: Some(b"    "), level: 0, has_value: false }
+        GoFormatter {
+            indent: Some(b"    "),
+            level: 0,
+            has_value: false,
+        }
     }
     fn compact() -> Self {
-        GoFormatter { indent: None, level: 0, has_value: false }
+        GoFormatter {
+            indent: None,
+            level: 0,
+            has_value: false,
+        }
     }
     fn newline_indent<W: ?Sized + Write>(&self, w: &mut W) -> io::Result<()> {
         if let Some(indent) = self.indent {
@@ -107,7 +115,11 @@ impl Formatter for GoFormatter {
         self.has_value = true;
         Ok(())
     }
-    fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
             let esc = match c {
@@ -124,7 +136,11 @@ impl Formatter for GoFormatter {
         }
         w.write_all(fragment[start..].as_bytes())
     }
-    fn write_char_escape<W: ?Sized + Write>(&mut self, w: &mut W, escape: CharEscape) -> io::Result<()> {
+    fn write_char_escape<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        escape: CharEscape,
+    ) -> io::Result<()> {
         // Go writes \b and \f as \u0008 and \u000c; the rest as serde_json does.
         let s: &[u8] = match escape {
             CharEscape::Quote => b"\\\"",
@@ -137,7 +153,14 @@ impl Formatter for GoFormatter {
             CharEscape::FormFeed => b"\\u000c",
             CharEscape::AsciiControl(byte) => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
-                let buf = [b'\\', b'u', b'0', b'0', HEX[(byte >> 4) as usize], HEX[(byte & 0xF) as usize]];
+                let buf = [
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[(byte >> 4) as usize],
+                    HEX[(byte & 0xF) as usize],
+                ];
                 return w.write_all(&buf);
             }
         };
@@ -157,6 +180,9 @@ mod tests {
             to_string_pretty(&v).unwrap(),
             "{\n    \"A\": [],\n    \"B\": null,\n    \"C\": [\n        \"x\\u003cy\\u003e\\u0026z\"\n    ],\n    \"D\": {},\n    \"E\": {\n        \"F\": 1\n    }\n}"
         );
-        assert_eq!(to_string_compact(&v).unwrap(), "{\"A\":[],\"B\":null,\"C\":[\"x\\u003cy\\u003e\\u0026z\"],\"D\":{},\"E\":{\"F\":1}}");
+        assert_eq!(
+            to_string_compact(&v).unwrap(),
+            "{\"A\":[],\"B\":null,\"C\":[\"x\\u003cy\\u003e\\u0026z\"],\"D\":{},\"E\":{\"F\":1}}"
+        );
     }
 }

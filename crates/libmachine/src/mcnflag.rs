@@ -71,7 +71,10 @@ impl Flag {
             FlagKind::StringSlice(_) => {
                 let first = self.key();
                 let p = prefix_for(first);
-                format!("{names} [{p}{first} option {p}{first} option]\t{}", self.usage)
+                format!(
+                    "{names} [{p}{first} option {p}{first} option]\t{}",
+                    self.usage
+                )
             }
         };
         if self.env.is_empty() {
@@ -151,15 +154,35 @@ mod tests {
     #[test]
     fn help_lines_match_codegangsta() {
         let f = Flag::int("timeout, t", "", "Timeout in seconds, default to 10s", 10);
-        assert_eq!(f.help_line(), "--timeout, -t \"10\"\tTimeout in seconds, default to 10s");
-        let f = Flag::string("format, f", "", "Pretty-print machines using a Go template", "");
-        assert_eq!(f.help_line(), "--format, -f \tPretty-print machines using a Go template");
-        let f = Flag::string_slice("filter", "", "Filter output based on conditions provided", &[]);
+        assert_eq!(
+            f.help_line(),
+            "--timeout, -t \"10\"\tTimeout in seconds, default to 10s"
+        );
+        let f = Flag::string(
+            "format, f",
+            "",
+            "Pretty-print machines using a Go template",
+            "",
+        );
+        assert_eq!(
+            f.help_line(),
+            "--format, -f \tPretty-print machines using a Go template"
+        );
+        let f = Flag::string_slice(
+            "filter",
+            "",
+            "Filter output based on conditions provided",
+            &[],
+        );
         assert_eq!(
             f.help_line(),
             "--filter [--filter option --filter option]\tFilter output based on conditions provided"
         );
-        let f = Flag::bool("native-ssh", "MACHINE_NATIVE_SSH", "Use the native (Go-based) SSH implementation.");
+        let f = Flag::bool(
+            "native-ssh",
+            "MACHINE_NATIVE_SSH",
+            "Use the native (Go-based) SSH implementation.",
+        );
         if !cfg!(windows) {
             assert_eq!(
                 f.help_line(),

@@ -16,17 +16,29 @@ use std::path::Path;
 pub fn load_host(name: &str, data: &[u8], store_path: &Path) -> Result<(Host, bool)> {
     let mut doc: Value = serde_json::from_slice(data)?;
     let Value::Object(obj) = &mut doc else {
-        bail!("json: cannot unmarshal {} into Go value of type host.Host", json_kind(&doc));
+        bail!(
+            "json: cannot unmarshal {} into Go value of type host.Host",
+            json_kind(&doc)
+        );
     };
     let version = match obj.get("ConfigVersion") {
         None | Some(Value::Null) => 0,
-        Some(v) => v.as_i64().ok_or_else(|| anyhow!("json: cannot unmarshal {} into Go struct field Host.ConfigVersion of type int", json_kind(v)))?,
+        Some(v) => v.as_i64().ok_or_else(|| {
+            anyhow!(
+                "json: cannot unmarshal {} into Go struct field Host.ConfigVersion of type int",
+                json_kind(v)
+            )
+        })?,
     };
     if version > CONFIG_VERSION {
         bail!("config version is from the future -- you should upgrade your Docker Machine client");
     }
     let store = store_path.to_string_lossy().into_owned();
-    let machine_dir = store_path.join("machines").join(name).to_string_lossy().into_owned();
+    let machine_dir = store_path
+        .join("machines")
+        .join(name)
+        .to_string_lossy()
+        .into_owned();
     if version < 1 {
         migrate_v0_to_v1(obj);
     }
@@ -40,7 +52,10 @@ pub fn load_host(name: &str, data: &[u8], store_path: &Path) -> Result<(Host, bo
     let driver_name = match obj.get("DriverName") {
         Some(Value::String(s)) => s.clone(),
         None | Some(Value::Null) => String::new(),
-        Some(v) => bail!("json: cannot unmarshal {} into Go struct field Host.DriverName of type string", json_kind(v)),
+        Some(v) => bail!(
+            "json: cannot unmarshal {} into Go struct field Host.DriverName of type string",
+            json_kind(v)
+        ),
     };
     let options: HostOptions = match obj.get("HostOptions") {
         None | Some(Value::Null) => HostOptions::default(),
@@ -109,12 +124,19 @@ fn migrate_v0_to_v1(obj: &mut Map<String, Value>) {
 
 /// v1 -> v2: `AuthOptions.PrivateKeyPath` becomes `CaPrivateKeyPath`; `CertDir` appears.
 fn migrate_v1_to_v2(obj: &mut Map<String, Value>, store: &str, machine_dir: &str) {
-    let certs = Path::new(store).join("certs").to_string_lossy().into_owned();
+    let certs = Path::new(store)
+        .join("certs")
+        .to_string_lossy()
+        .into_owned();
     let options = obj.entry("HostOptions").or_insert_with(|| json!({}));
     if !options.is_object() {
         *options = json!({});
     }
-    let auth = options.as_object_mut().expect("object").entry("AuthOptions").or_insert_with(|| json!({}));
+    let auth = options
+        .as_object_mut()
+        .expect("object")
+        .entry("AuthOptions")
+        .or_insert_with(|| json!({}));
     if !auth.is_object() {
         *auth = json!({});
     }

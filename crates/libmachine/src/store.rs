@@ -75,8 +75,8 @@ impl Store {
         }
         let path = dir.join("config.json");
         let data = fs::read(&path).map_err(|e| StoreError::Io(go_io_error("open", &path, &e)))?;
-        let (host, migrated) =
-            migrate::load_host(name, &data, &self.path).map_err(|e| StoreError::Migrate(e.to_string()))?;
+        let (host, migrated) = migrate::load_host(name, &data, &self.path)
+            .map_err(|e| StoreError::Migrate(e.to_string()))?;
         if migrated {
             write_atomic(&dir.join("config.json.bak"), &data, 0o600)
                 .and_then(|_| self.save(&host))
@@ -90,7 +90,11 @@ impl Store {
         debug_assert_eq!(host.config_version, CONFIG_VERSION);
         let dir = self.machine_dir(&host.name);
         create_private_dir(&dir)?;
-        write_atomic(&dir.join("config.json"), host.to_json_pretty().as_bytes(), 0o600)
+        write_atomic(
+            &dir.join("config.json"),
+            host.to_json_pretty().as_bytes(),
+            0o600,
+        )
     }
 
     pub fn remove(&self, name: &str) -> io::Result<()> {
@@ -139,7 +143,10 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 /// Write a file so that readers see the old or the new content, never a mix.
 pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let prefix = format!("{}.tmp", path.file_name().unwrap_or_default().to_string_lossy());
+    let prefix = format!(
+        "{}.tmp",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    );
     let mut tmp = tempfile::Builder::new().prefix(&prefix).tempfile_in(dir)?;
     set_mode(tmp.as_file(), mode)?;
     tmp.write_all(data)?;

@@ -121,11 +121,16 @@ impl BaseDriver {
         }
     }
     pub fn ssh_port_or_default(&self) -> u16 {
-        u16::try_from(self.ssh_port).ok().filter(|p| *p != 0).unwrap_or(22)
+        u16::try_from(self.ssh_port)
+            .ok()
+            .filter(|p| *p != 0)
+            .unwrap_or(22)
     }
     /// `<store>/machines/<name>`: where the driver keeps its files.
     pub fn machine_dir(&self) -> std::path::PathBuf {
-        std::path::Path::new(&self.store_path).join("machines").join(&self.machine_name)
+        std::path::Path::new(&self.store_path)
+            .join("machines")
+            .join(&self.machine_name)
     }
 }
 
@@ -170,7 +175,10 @@ pub fn find(name: &str) -> Option<&'static DriverSpec> {
 pub fn load(driver_name: &str, json: Value) -> Result<Box<dyn Driver>> {
     match find(driver_name) {
         Some(spec) => (spec.load)(json),
-        None => Ok(Box::new(unimplemented::RawDriver::plugin_not_found(driver_name, json))),
+        None => Ok(Box::new(unimplemented::RawDriver::plugin_not_found(
+            driver_name,
+            json,
+        ))),
     }
 }
 
@@ -188,4 +196,9 @@ pub fn driver_json<T: Serialize>(base: &BaseDriver, own: &T) -> Value {
         map.extend(extra);
     }
     obj
+}
+
+/// The driver `create` uses without `-d` or `MACHINE_DRIVER`.
+pub fn default_driver() -> &'static str {
+    "virtualbox"
 }

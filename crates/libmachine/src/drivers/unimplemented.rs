@@ -106,9 +106,15 @@ macro_rules! flags_only_driver {
             new: |machine_name, store_path| {
                 let base = $crate::drivers::BaseDriver::new(machine_name, store_path);
                 let json = serde_json::to_value(base).expect("base driver serialises");
-                Box::new($crate::drivers::unimplemented::RawDriver::unimplemented($name, json))
+                Box::new($crate::drivers::unimplemented::RawDriver::unimplemented(
+                    $name, json,
+                ))
             },
-            load: |json| Ok(Box::new($crate::drivers::unimplemented::RawDriver::unimplemented($name, json))),
+            load: |json| {
+                Ok(Box::new(
+                    $crate::drivers::unimplemented::RawDriver::unimplemented($name, json),
+                ))
+            },
             implemented: false,
         };
     };

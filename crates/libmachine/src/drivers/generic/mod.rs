@@ -21,8 +21,18 @@ pub static SPEC: DriverSpec = DriverSpec {
 
 fn create_flags() -> Vec<Flag> {
     vec![
-        Flag::int("generic-engine-port", "GENERIC_ENGINE_PORT", "Docker engine port", 2376),
-        Flag::string("generic-ip-address", "GENERIC_IP_ADDRESS", "IP Address of machine", ""),
+        Flag::int(
+            "generic-engine-port",
+            "GENERIC_ENGINE_PORT",
+            "Docker engine port",
+            2376,
+        ),
+        Flag::string(
+            "generic-ip-address",
+            "GENERIC_IP_ADDRESS",
+            "IP Address of machine",
+            "",
+        ),
         Flag::string("generic-ssh-user", "GENERIC_SSH_USER", "SSH user", "root"),
         Flag::string(
             "generic-ssh-key",
@@ -52,12 +62,18 @@ impl GenericDriver {
     pub fn new(machine_name: &str, store_path: &str) -> GenericDriver {
         GenericDriver {
             base: BaseDriver::new(machine_name, store_path),
-            own: Own { engine_port: 2376, ssh_key: String::new() },
+            own: Own {
+                engine_port: 2376,
+                ssh_key: String::new(),
+            },
         }
     }
 
     fn from_json(json: Value) -> Result<GenericDriver> {
-        Ok(GenericDriver { base: serde_json::from_value(json.clone())?, own: serde_json::from_value(json)? })
+        Ok(GenericDriver {
+            base: serde_json::from_value(json.clone())?,
+            own: serde_json::from_value(json)?,
+        })
     }
 
     fn log(&self, msg: &str) {
@@ -131,13 +147,20 @@ impl Driver for GenericDriver {
             .ok()
             .and_then(|mut a| a.next())
             .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(15)).is_ok());
-        Ok(if reachable { State::Running } else { State::Stopped })
+        Ok(if reachable {
+            State::Running
+        } else {
+            State::Stopped
+        })
     }
     fn url(&self) -> Result<String> {
         if self.state()? != State::Running {
             return Err(HostNotRunning.into());
         }
-        Ok(format!("tcp://{}", join_host_port(&self.ip()?, self.own.engine_port)))
+        Ok(format!(
+            "tcp://{}",
+            join_host_port(&self.ip()?, self.own.engine_port)
+        ))
     }
     fn start(&mut self) -> Result<()> {
         bail!("generic driver does not support start")

@@ -17,7 +17,12 @@ pub static SPEC: DriverSpec = DriverSpec {
 
 fn create_flags() -> Vec<Flag> {
     // The original's one unprefixed driver flag.
-    vec![Flag::string("url", "", "URL of host when no driver is selected", "")]
+    vec![Flag::string(
+        "url",
+        "",
+        "URL of host when no driver is selected",
+        "",
+    )]
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -34,11 +39,17 @@ pub struct NoneDriver {
 
 impl NoneDriver {
     pub fn new(machine_name: &str, store_path: &str) -> NoneDriver {
-        NoneDriver { base: BaseDriver::new(machine_name, store_path), own: Own::default() }
+        NoneDriver {
+            base: BaseDriver::new(machine_name, store_path),
+            own: Own::default(),
+        }
     }
 
     fn from_json(json: Value) -> Result<NoneDriver> {
-        Ok(NoneDriver { base: serde_json::from_value(json.clone())?, own: serde_json::from_value(json)? })
+        Ok(NoneDriver {
+            base: serde_json::from_value(json.clone())?,
+            own: serde_json::from_value(json)?,
+        })
     }
 }
 
