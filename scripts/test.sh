@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command (README.md): installs what the tests need on a fresh Debian 12
+# machine, then runs the whole test suite. VM tests build or reuse the cached test-bed
+# image (tests/testbed/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+
+cargo build --workspace --all-targets
+cargo nextest run --workspace --no-fail-fast "$@"
