@@ -6,6 +6,7 @@
 //! * [`mcnflag`]: flag definitions shared by the CLI and the drivers
 //! * [`jsonfmt`]: JSON as Go writes it
 
+pub mod cert;
 pub mod drivers;
 pub mod host;
 pub mod jsonfmt;
@@ -15,6 +16,7 @@ pub mod migrate;
 pub mod options;
 pub mod state;
 pub mod store;
+pub mod tlsconfig;
 
 pub use host::Host;
 pub use state::State;

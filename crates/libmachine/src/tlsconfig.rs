@@ -1,0 +1,439 @@
+//! TLS client configuration for talking to a machine's Docker daemon, and the original's
+//! connection check (`ValidateCertificate`, compat.md section 7.4).
+//!
+//! The machine CA is the only root; the server certificate is always verified; the
+//! aws-lc-rs provider is passed explicitly (no process-wide default is needed).
+
+use crate::cert::{self, certs_from_pem, private_key_from_pem, read_file, CertError};
+use crate::options::AuthOptions;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{
+    AlertDescription, CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct,
+    OtherError, RootCertStore, SignatureScheme,
+};
+use std::io::{self, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The original's dial timeout for the connection check.
+pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The crypto provider used for every machine connection.
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// Every certificate of a PEM file (at least one).
+pub fn load_certs(path: &Path) -> cert::Result<Vec<CertificateDer<'static>>> {
+    let certs = certs_from_pem(&read_file(path)?);
+    if certs.is_empty() {
+        return Err(CertError(
+            "tls: failed to find any PEM data in certificate input".into(),
+        ));
+    }
+    Ok(certs.into_iter().map(CertificateDer::from).collect())
+}
+
+/// The first private key of a PEM file: PKCS#1, PKCS#8 or SEC1.
+pub fn load_private_key(path: &Path) -> cert::Result<PrivateKeyDer<'static>> {
+    private_key_from_pem(&read_file(path)?)
+}
+
+/// A client configuration trusting only the machine CA and presenting the client
+/// certificate; TLS 1.2 and 1.3.
+pub fn client_config(
+    ca_pem_path: &Path,
+    cert_path: &Path,
+    key_path: &Path,
+) -> cert::Result<ClientConfig> {
+    let provider = provider();
+    let mut roots = RootCertStore::empty();
+    let ca_certs = certs_from_pem(&read_file(ca_pem_path)?);
+    if ca_certs.is_empty() {
+        return Err(CertError("There was an error reading certificate".into()));
+    }
+    for der in ca_certs {
+        roots.add(CertificateDer::from(der)).map_err(|e| {
+            CertError(format!(
+                "Error reading CA certificate {}: {e}",
+                ca_pem_path.display()
+            ))
+        })?;
+    }
+    let chain = load_certs(cert_path)?;
+    let key = load_private_key(key_path)?;
+    let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(|e| CertError(format!("tls: {e}")))?;
+    ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| CertError(format!("tls: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(GoWordedVerifier { inner: webpki }))
+        .with_client_auth_cert(chain, key)
+        .map_err(|e| CertError(format!("tls: {e}")))
+}
+
+/// The standard WebPKI verifier; only the wording of a name mismatch changes, to Go's
+/// `x509: certificate is valid for A, B, not C` (which needs the certificate's names).
+#[derive(Debug)]
+struct GoWordedVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+}
+
+#[derive(Debug)]
+struct GoText(String);
+
+impl std::fmt::Display for GoText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GoText {}
+
+impl ServerCertVerifier for GoWordedVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .map_err(|e| match e {
+                rustls::Error::InvalidCertificate(
+                    CertificateError::NotValidForName
+                    | CertificateError::NotValidForNameContext { .. },
+                ) => rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(
+                    Arc::new(GoText(hostname_error(end_entity, server_name))),
+                ))),
+                other => other,
+            })
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// Go's `x509.HostnameError` text.
+fn hostname_error(end_entity: &CertificateDer<'_>, server_name: &ServerName<'_>) -> String {
+    let host = match server_name {
+        ServerName::DnsName(d) => d.as_ref().to_string(),
+        ServerName::IpAddress(ip) => IpAddr::from(*ip).to_string(),
+        other => format!("{other:?}"),
+    };
+    let Ok(info) = cert::cert_info_from_der(end_entity.as_ref()) else {
+        return format!("x509: certificate is not valid for {host}");
+    };
+    hostname_error_text(&host, &info.ip_addresses, &info.dns_names)
+}
+
+fn hostname_error_text(host: &str, ips: &[IpAddr], dns: &[String]) -> String {
+    let valid = if host.parse::<IpAddr>().is_ok() {
+        if ips.is_empty() {
+            return format!(
+                "x509: cannot validate certificate for {host} because it doesn't contain any IP SANs"
+            );
+        }
+        ips.iter()
+            .map(|ip| ip.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else {
+        dns.join(", ")
+    };
+    if valid.is_empty() {
+        return format!("x509: certificate is not valid for any names, but wanted to match {host}");
+    }
+    format!("x509: certificate is valid for {valid}, not {host}")
+}
+
+/// Split `tcp://host:port` (or `host:port`, IPv6 bracketed) into host and port.
+pub fn parse_host_port(url: &str) -> Result<(String, u16), String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let hostport = rest.split('/').next().unwrap_or(rest);
+    let (host, port) = if let Some(inner) = hostport.strip_prefix('[') {
+        let (host, after) = inner
+            .split_once(']')
+            .ok_or_else(|| format!("address {hostport}: missing ']' in address"))?;
+        let port = after
+            .strip_prefix(':')
+            .ok_or_else(|| format!("address {hostport}: missing port in address"))?;
+        (host, port)
+    } else {
+        let (host, port) = hostport
+            .rsplit_once(':')
+            .ok_or_else(|| format!("address {hostport}: missing port in address"))?;
+        if host.contains(':') {
+            return Err(format!("address {hostport}: too many colons in address"));
+        }
+        (host, port)
+    };
+    let port = port
+        .parse::<u16>()
+        .map_err(|_| format!("address {hostport}: invalid port"))?;
+    Ok((host.to_string(), port))
+}
+
+/// [`check_connection`] with the CA and client paths of `auth`.
+pub fn check_connection_auth(
+    url: &str,
+    auth: &AuthOptions,
+    timeout: Duration,
+) -> Result<(), String> {
+    check_connection(
+        url,
+        Path::new(&auth.ca_cert_path),
+        Path::new(&auth.client_cert_path),
+        Path::new(&auth.client_key_path),
+        timeout,
+    )
+}
+
+/// The original's connection check: a TLS handshake with the daemon at `url`
+/// (`tcp://host:port`), the machine CA as sole root, server name = the URL's host.
+/// The error is the inner text of compat.md 7.4, worded like Go's
+/// (`dial tcp 1.2.3.4:2376: connect: connection refused`,
+/// `x509: certificate signed by unknown authority`, ...).
+pub fn check_connection(
+    url: &str,
+    ca: &Path,
+    cert: &Path,
+    key: &Path,
+    timeout: Duration,
+) -> Result<(), String> {
+    let config = Arc::new(client_config(ca, cert, key).map_err(|e| e.to_string())?);
+    let (host, port) = parse_host_port(url)?;
+    let server_name = match host.parse::<IpAddr>() {
+        Ok(ip) => ServerName::IpAddress(ip.into()),
+        Err(_) => ServerName::try_from(host.clone())
+            .map_err(|_| format!("tls: invalid server name {host:?}"))?,
+    };
+    let deadline = Instant::now() + timeout;
+    let remaining = || {
+        deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| "tls: DialWithDialer timed out".to_string())
+    };
+
+    let addrs: Vec<SocketAddr> = (host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|_| format!("dial tcp: lookup {host}: no such host"))?
+        .collect();
+    let mut sock = None;
+    let mut first_err = None;
+    for addr in &addrs {
+        match TcpStream::connect_timeout(addr, remaining()?) {
+            Ok(s) => {
+                sock = Some((s, *addr));
+                break;
+            }
+            Err(e) => {
+                first_err.get_or_insert_with(|| dial_error(*addr, &e));
+            }
+        }
+    }
+    let (mut sock, _addr) = match sock {
+        Some(s) => s,
+        None => {
+            return Err(
+                first_err.unwrap_or_else(|| format!("dial tcp: lookup {host}: no such host"))
+            )
+        }
+    };
+
+    let mut conn =
+        ClientConnection::new(config, server_name.to_owned()).map_err(|e| tls_error_text(&e))?;
+    while conn.is_handshaking() {
+        let left = remaining()?;
+        sock.set_read_timeout(Some(left)).ok();
+        sock.set_write_timeout(Some(left)).ok();
+        conn.complete_io(&mut sock)
+            .map_err(|e| handshake_error(&e))?;
+    }
+
+    // With TLS 1.3 the server judges our certificate after our side of the handshake is
+    // done; a rejection arrives as an alert, acceptance as session tickets (Go's and
+    // rustls's servers send them). Listen briefly so a bad client certificate is reported.
+    if conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3) {
+        let left = Duration::from_secs(1).min(remaining()?);
+        sock.set_read_timeout(Some(left)).ok();
+        if let Ok(n) = conn.read_tls(&mut sock) {
+            if n > 0 {
+                conn.process_new_packets().map_err(|e| tls_error_text(&e))?;
+            }
+        }
+    }
+    conn.send_close_notify();
+    let _ = conn.write_tls(&mut sock);
+    let _ = sock.flush();
+    Ok(())
+}
+
+fn dial_error(addr: SocketAddr, e: &io::Error) -> String {
+    let reason = match e.kind() {
+        io::ErrorKind::ConnectionRefused => "connect: connection refused".to_string(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => "i/o timeout".to_string(),
+        _ => format!("connect: {}", go_reason(e)),
+    };
+    format!("dial tcp {addr}: {reason}")
+}
+
+/// An OS error as Go prints it: lower-case, without Rust's ` (os error N)`.
+fn go_reason(e: &io::Error) -> String {
+    let text = e.to_string();
+    let text = text.split(" (os error").next().unwrap_or(&text).to_string();
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => text,
+    }
+}
+
+fn handshake_error(e: &io::Error) -> String {
+    if let Some(tls) = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return tls_error_text(tls);
+    }
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => "EOF".to_string(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+            "tls: DialWithDialer timed out".to_string()
+        }
+        io::ErrorKind::ConnectionReset => "read: connection reset by peer".to_string(),
+        _ => go_reason(e),
+    }
+}
+
+/// A rustls error in the words Go's crypto/tls and crypto/x509 use where they differ.
+pub fn tls_error_text(e: &rustls::Error) -> String {
+    match e {
+        rustls::Error::InvalidCertificate(ce) => match ce {
+            CertificateError::UnknownIssuer | CertificateError::BadSignature => {
+                "x509: certificate signed by unknown authority".to_string()
+            }
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. } => {
+                "x509: certificate has expired or is not yet valid".to_string()
+            }
+            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+                "x509: certificate specifies an incompatible key usage".to_string()
+            }
+            CertificateError::Other(other) => other.to_string(),
+            _ => e.to_string(),
+        },
+        rustls::Error::AlertReceived(alert) => match go_alert(*alert) {
+            Some(text) => format!("remote error: tls: {text}"),
+            None => e.to_string(),
+        },
+        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+            "tls: first record does not look like a TLS handshake".to_string()
+        }
+        _ => e.to_string(),
+    }
+}
+
+fn go_alert(alert: AlertDescription) -> Option<&'static str> {
+    Some(match alert {
+        AlertDescription::BadCertificate => "bad certificate",
+        AlertDescription::UnknownCA => "unknown certificate authority",
+        AlertDescription::CertificateRequired => "certificate required",
+        AlertDescription::HandshakeFailure => "handshake failure",
+        AlertDescription::CertificateExpired => "expired certificate",
+        AlertDescription::CertificateUnknown => "unknown certificate",
+        AlertDescription::UnsupportedCertificate => "unsupported certificate",
+        AlertDescription::CertificateRevoked => "revoked certificate",
+        AlertDescription::AccessDenied => "access denied",
+        AlertDescription::DecryptError => "error decrypting message",
+        AlertDescription::ProtocolVersion => "protocol version not supported",
+        AlertDescription::InternalError => "internal error",
+        AlertDescription::IllegalParameter => "illegal parameter",
+        AlertDescription::DecodeError => "error decoding message",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_port_forms() {
+        assert_eq!(
+            parse_host_port("tcp://1.2.3.4:2376").unwrap(),
+            ("1.2.3.4".into(), 2376)
+        );
+        assert_eq!(
+            parse_host_port("tcp://[::1]:2376").unwrap(),
+            ("::1".into(), 2376)
+        );
+        assert_eq!(
+            parse_host_port("https://dev.local:2376/x").unwrap(),
+            ("dev.local".into(), 2376)
+        );
+        assert_eq!(parse_host_port("h:1").unwrap(), ("h".into(), 1));
+        assert_eq!(
+            parse_host_port("tcp://1.2.3.4").unwrap_err(),
+            "address 1.2.3.4: missing port in address"
+        );
+        assert!(parse_host_port("tcp://::1:2376")
+            .unwrap_err()
+            .contains("too many colons"));
+    }
+
+    #[test]
+    fn hostname_error_like_go() {
+        let ips: Vec<IpAddr> = vec!["10.0.0.1".parse().unwrap()];
+        let dns = vec!["localhost".to_string()];
+        assert_eq!(
+            hostname_error_text("127.0.0.2", &ips, &dns),
+            "x509: certificate is valid for 10.0.0.1, not 127.0.0.2"
+        );
+        assert_eq!(
+            hostname_error_text("example.com", &ips, &dns),
+            "x509: certificate is valid for localhost, not example.com"
+        );
+        assert_eq!(
+            hostname_error_text("127.0.0.2", &[], &dns),
+            "x509: cannot validate certificate for 127.0.0.2 because it doesn't contain any IP SANs"
+        );
+    }
+
+    #[test]
+    fn alert_wording() {
+        let e = rustls::Error::AlertReceived(AlertDescription::BadCertificate);
+        assert_eq!(tls_error_text(&e), "remote error: tls: bad certificate");
+    }
+}
