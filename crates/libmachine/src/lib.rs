@@ -16,6 +16,7 @@ pub mod migrate;
 pub mod options;
 pub mod state;
 pub mod store;
+pub mod template;
 pub mod tlsconfig;
 
 pub use host::Host;
