@@ -7,6 +7,7 @@
 //! * [`jsonfmt`]: JSON as Go writes it
 
 pub mod cert;
+pub mod dockerclient;
 pub mod drivers;
 pub mod host;
 pub mod jsonfmt;
@@ -14,6 +15,7 @@ pub mod log;
 pub mod mcnflag;
 pub mod migrate;
 pub mod options;
+pub mod shell;
 pub mod state;
 pub mod store;
 pub mod template;

@@ -1,7 +1,12 @@
-//! `config`: the docker client flags that reach a machine.
+//! `config`: the docker client flags that reach a machine (compat.md section 4.1).
+//!
+//! The paths point at the machine directory's copies, as in the original; a machine
+//! without copies (`none` driver, bug 19) gets the files its `AuthOptions` name, which
+//! are the ones the connection check used ([`super::env::client_tls_files`]).
 
 use crate::cli::{CmdError, Command, Context};
 use libmachine::mcnflag::Flag;
+use libmachine::shell::go_quote;
 
 pub fn command() -> Command {
     Command {
@@ -18,6 +23,21 @@ pub fn command() -> Command {
     }
 }
 
-fn action(_ctx: &Context) -> Result<(), CmdError> {
-    Err(CmdError::new("config: not implemented yet"))
+fn action(ctx: &Context) -> Result<(), CmdError> {
+    // The output is meant for `$(...)`: log lines must not reach stdout.
+    libmachine::log::set_info_to_stderr(true);
+    // The first argument names the machine; any others are ignored, as in the original.
+    let host = super::load_target(ctx)?;
+    let docker_host = super::env::connection_boilerplate(&host, ctx.flags.bool("swarm"))
+        .map_err(|e| CmdError::new(format!("Error running connection boilerplate: {e}")))?;
+    libmachine::debug!("{docker_host}");
+    let (ca, cert, key) = super::env::client_tls_files(ctx, &host);
+    let path = |p: &std::path::Path| go_quote(&p.to_string_lossy());
+    print!(
+        "--tlsverify\n--tlscacert={}\n--tlscert={}\n--tlskey={}\n-H={docker_host}\n",
+        path(&ca),
+        path(&cert),
+        path(&key)
+    );
+    Ok(())
 }
