@@ -16,6 +16,7 @@ pub mod mcnflag;
 pub mod migrate;
 pub mod options;
 pub mod shell;
+pub mod ssh;
 pub mod state;
 pub mod store;
 pub mod template;

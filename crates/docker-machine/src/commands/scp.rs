@@ -1,7 +1,12 @@
-//! `scp`: copy files between machines and the local host.
+//! `scp`: copy files between machines and the local host with the system's `scp`
+//! (or `rsync` for `--delta`), built as the original built it (compat.md 9.4). Unlike
+//! the original, the child's exit status is passed through (bug 2) and a missing
+//! machine is reported with one `Error loading host:` (bug 17).
 
 use crate::cli::{help, CmdError, Command, Context};
 use libmachine::mcnflag::Flag;
+use libmachine::ssh::external::{exit_code, look_path};
+use libmachine::Host;
 
 pub fn command() -> Command {
     Command {
@@ -22,10 +27,360 @@ pub fn command() -> Command {
     }
 }
 
+/// The options scp, rsync's ssh and sshfs always get.
+pub const BASE_SSH_OPTIONS: &[&str] = &[
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "LogLevel=quiet",
+];
+
+/// What scp and mount need to know about a machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostInfo {
+    /// `Err`: the driver's error, reported only when the location is built.
+    pub hostname: Result<String, String>,
+    /// `None` when the driver cannot say (no `Port=` option then).
+    pub port: Option<u16>,
+    pub user: String,
+    /// Empty: no explicit key (ssh-agent or the default keys).
+    pub key_path: String,
+}
+
+impl HostInfo {
+    pub fn from_host(host: &Host) -> HostInfo {
+        let d = host.driver.as_ref();
+        HostInfo {
+            hostname: d.ssh_hostname().map_err(|e| format!("{e:#}")),
+            port: d.ssh_port().ok(),
+            user: d.ssh_username(),
+            key_path: d.ssh_key_path(),
+        }
+    }
+}
+
+/// One side of a copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Local(String),
+    Remote {
+        info: HostInfo,
+        /// The user given as `USER@NAME:`, else empty (the machine's user).
+        user: String,
+        path: String,
+    },
+}
+
+impl Location {
+    fn info(&self) -> Option<&HostInfo> {
+        match self {
+            Location::Local(_) => None,
+            Location::Remote { info, .. } => Some(info),
+        }
+    }
+
+    /// `-o Port=P -o IdentityFile="KEY"` for scp (`quote_key`) or without quotes (sshfs).
+    fn options(&self, quote_key: bool) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(info) = self.info() {
+            if let Some(port) = info.port.filter(|p| *p > 0) {
+                args.extend(["-o".to_string(), format!("Port={port}")]);
+            }
+            if !info.key_path.is_empty() {
+                let key = if quote_key {
+                    go_quote(&info.key_path)
+                } else {
+                    info.key_path.clone()
+                };
+                args.extend(["-o".to_string(), format!("IdentityFile={key}")]);
+            }
+        }
+        args
+    }
+
+    /// `PATH`, or `USER@HOST:PATH`.
+    pub fn arg(&self) -> Result<String, String> {
+        match self {
+            Location::Local(path) => Ok(path.clone()),
+            Location::Remote { info, user, path } => {
+                let host = info.hostname.clone()?;
+                let user = if user.is_empty() { &info.user } else { user };
+                Ok(format!("{user}@{host}:{path}"))
+            }
+        }
+    }
+}
+
+/// Parse `[[USER@]NAME:]PATH`: no `:` or machine `localhost` = local; anything else is
+/// loaded through `load`.
+pub fn parse_location(
+    arg: &str,
+    load: &mut dyn FnMut(&str) -> Result<HostInfo, String>,
+) -> Result<Location, String> {
+    let Some((host_part, path)) = arg.split_once(':') else {
+        return Ok(Location::Local(arg.to_string()));
+    };
+    let (user, name) = match host_part.split_once('@') {
+        Some((u, n)) => (u.to_string(), n),
+        None => (String::new(), host_part),
+    };
+    if name == "localhost" {
+        return Ok(Location::Local(path.to_string()));
+    }
+    let info = load(name).map_err(|e| format!("Error loading host: {e}"))?;
+    Ok(Location::Remote {
+        info,
+        user,
+        path: path.to_string(),
+    })
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScpFlags {
+    pub recursive: bool,
+    pub delta: bool,
+    pub quiet: bool,
+}
+
+/// The arguments of `scp` (or `rsync` with `delta`) for a copy from `src` to `dst`.
+pub fn scp_args(src: &Location, dst: &Location, flags: ScpFlags) -> Result<Vec<String>, String> {
+    let mut ssh_args: Vec<String> = BASE_SSH_OPTIONS.iter().map(|s| s.to_string()).collect();
+    if !flags.delta {
+        ssh_args.push("-3".into());
+        if flags.recursive {
+            ssh_args.push("-r".into());
+        }
+        if flags.quiet {
+            ssh_args.push("-q".into());
+        }
+    }
+    // ssh-agent is left out unless a remote side has no key of its own.
+    let misses_key = |l: &Location| l.info().is_some_and(|i| i.key_path.is_empty());
+    if !misses_key(src) && !misses_key(dst) {
+        ssh_args.extend(["-o".into(), "IdentitiesOnly=yes".into()]);
+    }
+    ssh_args.extend(src.options(true));
+    ssh_args.extend(dst.options(true));
+    let mut args = if flags.delta {
+        let mut a = Vec::new();
+        if !flags.quiet {
+            a.push("--progress".to_string());
+        }
+        a.push("-e".into());
+        a.push(format!("ssh {}", ssh_args.join(" ")));
+        if flags.recursive {
+            a.push("-r".into());
+        }
+        a
+    } else {
+        ssh_args
+    };
+    args.push(src.arg()?);
+    args.push(dst.arg()?);
+    Ok(args)
+}
+
+/// Go's `%q` for the strings that occur in paths: double quotes, `\` and `"` escaped.
+fn go_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Load a machine for scp/mount; the store's error already names the machine.
+pub fn load_info(ctx: &Context, name: &str) -> Result<HostInfo, String> {
+    ctx.store
+        .load(name)
+        .map(|h| HostInfo::from_host(&h))
+        .map_err(|e| e.to_string())
+}
+
+/// Run a tool with the terminal's stdio; its non-zero status becomes ours.
+pub fn run_tool(program: &std::path::Path, args: &[String]) -> Result<(), CmdError> {
+    libmachine::log::debug(&format!("{} {}", program.display(), args.join(" ")));
+    let status = std::process::Command::new(program)
+        .args(args)
+        .status()
+        .map_err(|e| CmdError::new(format!("exec: {:?}: {e}", program.display().to_string())))?;
+    match exit_code(status) {
+        0 => Ok(()),
+        code => Err(CmdError::silent(code)),
+    }
+}
+
 fn action(ctx: &Context) -> Result<(), CmdError> {
     if ctx.args.len() != 2 {
         print!("{}", help::command_help(&command()));
         return Err(CmdError::new("Improper number of arguments"));
     }
-    Err(CmdError::new("scp: not implemented yet"))
+    let flags = ScpFlags {
+        recursive: ctx.flags.bool("recursive"),
+        delta: ctx.flags.bool("delta"),
+        quiet: ctx.flags.bool("quiet"),
+    };
+    let program = if flags.delta {
+        look_path("rsync").ok_or_else(|| {
+            CmdError::new(
+                "You must have a copy of the rsync binary locally to use the --delta option",
+            )
+        })?
+    } else {
+        look_path("scp").ok_or_else(|| {
+            CmdError::new("You must have a copy of the scp binary locally to use the scp feature")
+        })?
+    };
+    let mut load = |name: &str| load_info(ctx, name);
+    let src = parse_location(&ctx.args[0], &mut load).map_err(CmdError::new)?;
+    let dst = parse_location(&ctx.args[1], &mut load).map_err(CmdError::new)?;
+    let args = scp_args(&src, &dst, flags).map_err(CmdError::new)?;
+    run_tool(&program, &args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(key: &str) -> HostInfo {
+        HostInfo {
+            hostname: Ok("12.34.56.78".into()),
+            port: Some(234),
+            user: "root".into(),
+            key_path: key.into(),
+        }
+    }
+
+    fn loader(key: &'static str) -> impl FnMut(&str) -> Result<HostInfo, String> {
+        move |name: &str| {
+            if name == "missing" {
+                Err(format!("Docker machine \"{name}\" does not exist."))
+            } else {
+                Ok(info(key))
+            }
+        }
+    }
+
+    fn parse(arg: &str, key: &'static str) -> Result<Location, String> {
+        parse_location(arg, &mut loader(key))
+    }
+
+    #[test]
+    fn locations() {
+        assert_eq!(
+            parse("/tmp/foo", ""),
+            Ok(Location::Local("/tmp/foo".into()))
+        );
+        assert_eq!(
+            parse("localhost:C:\\path", ""),
+            Ok(Location::Local("C:\\path".into()))
+        );
+        assert_eq!(
+            parse("bob@localhost:/x", ""),
+            Ok(Location::Local("/x".into()))
+        );
+        let remote = parse("myuser@myfunhost:/home/docker/foo", "/k").unwrap();
+        assert_eq!(remote.arg().unwrap(), "myuser@12.34.56.78:/home/docker/foo");
+        let remote = parse("myfunhost:/home/docker/foo", "/k").unwrap();
+        assert_eq!(remote.arg().unwrap(), "root@12.34.56.78:/home/docker/foo");
+        assert_eq!(
+            parse("missing:/x", "").unwrap_err(),
+            "Error loading host: Docker machine \"missing\" does not exist."
+        );
+    }
+
+    fn args(src: &str, dst: &str, key: &'static str, flags: ScpFlags) -> String {
+        let s = parse(src, key).unwrap();
+        let d = parse(dst, key).unwrap();
+        scp_args(&s, &d, flags).unwrap().join(" ")
+    }
+
+    #[test]
+    fn scp_argv() {
+        let base = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=quiet";
+        let recursive = ScpFlags {
+            recursive: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            args("/tmp/foo", "myfunhost:/home/docker/foo", "/fake/keypath/id_rsa", recursive),
+            format!("{base} -3 -r -o IdentitiesOnly=yes -o Port=234 -o IdentityFile=\"/fake/keypath/id_rsa\" /tmp/foo root@12.34.56.78:/home/docker/foo")
+        );
+        assert_eq!(
+            args("/tmp/foo", "myfunhost:/home/docker/foo", "", recursive),
+            format!("{base} -3 -r -o Port=234 /tmp/foo root@12.34.56.78:/home/docker/foo")
+        );
+        let quiet = ScpFlags {
+            quiet: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            args("a:/x", "b:/y", "/k", quiet),
+            format!("{base} -3 -q -o IdentitiesOnly=yes -o Port=234 -o IdentityFile=\"/k\" -o Port=234 -o IdentityFile=\"/k\" root@12.34.56.78:/x root@12.34.56.78:/y")
+        );
+        // Both sides local: still IdentitiesOnly (no remote side lacks a key).
+        assert_eq!(
+            args("/a", "localhost:/b", "", ScpFlags::default()),
+            format!("{base} -3 -o IdentitiesOnly=yes /a /b")
+        );
+    }
+
+    #[test]
+    fn rsync_argv() {
+        let base = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=quiet";
+        let delta = ScpFlags {
+            recursive: true,
+            delta: true,
+            quiet: false,
+        };
+        assert_eq!(
+            args("/tmp/foo", "myfunhost:/home/docker/foo", "", delta),
+            format!("--progress -e ssh {base} -o Port=234 -r /tmp/foo root@12.34.56.78:/home/docker/foo")
+        );
+        let s = parse("/tmp/foo", "/k").unwrap();
+        let d = parse("m:/y", "/k").unwrap();
+        let v = scp_args(
+            &s,
+            &d,
+            ScpFlags {
+                quiet: true,
+                ..delta
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            vec![
+                "-e".to_string(),
+                format!("ssh {base} -o IdentitiesOnly=yes -o Port=234 -o IdentityFile=\"/k\""),
+                "-r".into(),
+                "/tmp/foo".into(),
+                "root@12.34.56.78:/y".into()
+            ]
+        );
+    }
+
+    #[test]
+    fn hostname_error_surfaces() {
+        let mut load = |_: &str| {
+            Ok(HostInfo {
+                hostname: Err("IP address is not set".into()),
+                port: Some(22),
+                user: "root".into(),
+                key_path: String::new(),
+            })
+        };
+        let d = parse_location("m:/y", &mut load).unwrap();
+        let err = scp_args(&Location::Local("/x".into()), &d, ScpFlags::default()).unwrap_err();
+        assert_eq!(err, "IP address is not set");
+    }
 }

@@ -1,6 +1,8 @@
-//! `ssh`: a shell or a command on a machine.
+//! `ssh`: a shell or a command on a machine. Unlike the original (bug 2), the remote
+//! exit status becomes docker-machine's exit status.
 
 use crate::cli::{help, CmdError, Command, Context};
+use libmachine::ssh::{self, SshTarget};
 
 pub fn command() -> Command {
     Command {
@@ -25,5 +27,13 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
             host.name
         )));
     }
-    Err(CmdError::new("ssh: not implemented yet"))
+    let target = SshTarget::from_driver(host.driver.as_ref())?;
+    let kind = ssh::default_kind(ctx.globals.bool("native-ssh"));
+    let client = ssh::client(&target, kind)?;
+    // Everything after the machine name goes to ssh unchanged (options included).
+    let user_args = ctx.args.get(1..).unwrap_or(&[]);
+    match client.interactive(user_args)? {
+        0 => Ok(()),
+        code => Err(CmdError::silent(code)),
+    }
 }

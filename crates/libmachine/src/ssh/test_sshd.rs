@@ -1,0 +1,189 @@
+//! Test fixture, not part of the library: a real OpenSSH server on loopback. Included
+//! by `crates/libmachine/tests/ssh.rs` and `crates/docker-machine/tests/ssh.rs` with
+//! `#[path]`, so that both test the clients against the same server.
+//!
+//! The server runs `/usr/sbin/sshd -D -e -f <temp config>` as a child on a free
+//! 127.0.0.1 port with its own host key and an `AuthorizedKeysFile` in a temp
+//! directory, and is killed when the [`Sshd`] is dropped.
+
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const SSHD: &str = "/usr/sbin/sshd";
+
+pub struct Sshd {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    child: Child,
+}
+
+/// Why the server cannot run here, if it cannot (tests print it and skip).
+pub fn unavailable() -> Option<String> {
+    #[cfg(unix)]
+    {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc_geteuid() } != 0 {
+            return Some("not root: sshd cannot log in as the current user".into());
+        }
+    }
+    if !Path::new(SSHD).exists() {
+        return Some(format!(
+            "{SSHD} is missing (apt-get install openssh-server)"
+        ));
+    }
+    if Command::new("ssh-keygen").arg("-?").output().is_err() {
+        return Some("ssh-keygen is missing".into());
+    }
+    None
+}
+
+#[cfg(unix)]
+unsafe fn libc_geteuid() -> u32 {
+    extern "C" {
+        fn geteuid() -> u32;
+    }
+    geteuid()
+}
+
+/// A port on 127.0.0.1 that nothing listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The user sshd lets in (the current one).
+pub fn current_user() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "root".into())
+}
+
+impl Sshd {
+    /// Start a server that accepts the given public keys (authorized_keys lines).
+    pub fn start(authorized_keys: &[String]) -> Sshd {
+        std::fs::create_dir_all("/run/sshd").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let host_key = dir.path().join("host_ed25519");
+        let st = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(&host_key)
+            .status()
+            .unwrap();
+        assert!(st.success(), "ssh-keygen failed");
+        let auth = dir.path().join("authorized_keys");
+        std::fs::write(&auth, authorized_keys.join("\n") + "\n").unwrap();
+        let mut last_err = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let cfg = dir.path().join("sshd_config");
+            let sftp = ["/usr/lib/openssh/sftp-server", "/usr/libexec/sftp-server"]
+                .iter()
+                .find(|p| Path::new(p).exists())
+                .map(|p| format!("Subsystem sftp {p}\n"))
+                .unwrap_or_default();
+            std::fs::write(
+                &cfg,
+                format!(
+                    "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\n\
+                     AuthorizedKeysFile {}\nStrictModes no\nUsePAM no\nPermitRootLogin yes\n\
+                     PasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+                     PubkeyAuthentication yes\nLogLevel ERROR\n{sftp}",
+                    host_key.display(),
+                    dir.path().join("sshd.pid").display(),
+                    auth.display(),
+                ),
+            )
+            .unwrap();
+            let mut child = Command::new(SSHD)
+                .args(["-D", "-e", "-f"])
+                .arg(&cfg)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            if wait_for_banner(port, &mut child) {
+                return Sshd { port, dir, child };
+            }
+            let _ = child.kill();
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = e.read_to_string(&mut err);
+            }
+            let _ = child.wait();
+            last_err = err;
+        }
+        panic!("sshd did not start: {last_err}");
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+fn wait_for_banner(port: u16, child: &mut Child) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut buf = [0u8; 8];
+            if s.read_exact(&mut buf).is_ok() && buf.starts_with(b"SSH-2.0") {
+                return true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A listener that accepts connections and never says anything (a hypervisor's port
+/// forward with no sshd behind it). Connections are held until it is dropped.
+pub struct SilentListener {
+    pub port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl SilentListener {
+    pub fn start() -> SilentListener {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((s, _)) => held.push(s),
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        SilentListener { port, stop }
+    }
+}
+
+impl Drop for SilentListener {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
