@@ -192,7 +192,8 @@ configure() {
   # uses public NTP pools).
   local pkg
   for pkg in systemd-resolved systemd-timesyncd; do
-    if in_root dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null | grep -q installed; then
+    # (status "not-installed" is what dpkg reports for a known but absent package)
+    if [[ $(in_root dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true) == installed ]]; then
       die "$pkg got installed; it would contact public servers"
     fi
   done
@@ -223,7 +224,13 @@ datasource_list: [ NoCloud, None ]
 network: {config: disabled}
 apt:
   preserve_sources_list: true
+locale: C.UTF-8
 CFG
+  # cc_locale defaults to en_US.UTF-8, which Debian's locale-gen does not
+  # generate on request -> update-locale fails -> `cloud-init status` says
+  # "error". C.UTF-8 is built into glibc; with it already configured here
+  # cloud-init has nothing to do.
+  echo 'LANG=C.UTF-8' >"$ROOT/etc/default/locale"
   # cloud-init's cc_set_passwords restarts sshd when it has to change
   # PasswordAuthentication; pre-seeding the file it writes means "no need to
   # restart", so the first SSH session is not cut mid-boot.
