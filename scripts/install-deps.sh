@@ -1,29 +1,36 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: a real dockerd and docker CLI (docker.io), the shells
-# `env` is evaluated by, OpenSSH (client and server), and the VM test bed's tools.
-# Idempotent: installs only what is missing; `apt-get update` only when needed.
+# `env` is evaluated by, OpenSSH (client, server, sftp for scp), rsync and sshfs, GNU time
+# and openssl for the benchmarks; then the VM test bed's own packages (QEMU, debootstrap),
+# which tests/testbed/install-deps.sh installs carefully (it never replaces the machine's
+# qemu-utils backport with an older QEMU).
+# Idempotent: installs only what is missing; `apt-get update` only when lists are old.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
-  docker.io            # dockerd + docker CLI for TLS tests
-  zsh fish tcsh        # shells that evaluate `env` output
-  openssh-client openssh-server rsync sshfs
-  qemu-system-x86 qemu-utils debootstrap dosfstools mtools e2fsprogs  # VM test bed
-  python3 curl ca-certificates iproute2 procps
+  docker.io zsh fish tcsh
+  openssh-client openssh-server openssh-sftp-server rsync sshfs fuse3 sudo
+  python3 curl ca-certificates iproute2 procps time openssl
 )
+
+installed() {
+  [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = installed ]
+}
 
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  installed "$p" || missing+=("$p")
 done
-if [ "${#missing[@]}" -eq 0 ]; then
-  exit 0
+if [ "${#missing[@]}" -gt 0 ]; then
+  [ "$(id -u)" -eq 0 ] || { echo "install-deps.sh: must run as root (apt-get install)" >&2; exit 1; }
+  export DEBIAN_FRONTEND=noninteractive
+  apt=(apt-get -o DPkg::Lock::Timeout=1200 -o Acquire::Retries=3 -o Acquire::Languages=none)
+  # Refresh the package lists unless they are recent (a fresh machine has none).
+  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -720 2>/dev/null | head -n1)" ]; then
+    "${apt[@]}" update -qq
+  fi
+  "${apt[@]}" install -y -qq --no-install-recommends --no-remove "${missing[@]}" >/dev/null
 fi
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-# Refresh the package lists once unless they are recent.
-if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -720 2>/dev/null | head -n1)" ]; then
-  $SUDO apt-get update -qq
-fi
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+tests/testbed/install-deps.sh

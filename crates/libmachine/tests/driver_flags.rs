@@ -66,11 +66,10 @@ fn flag(driver: &str, name: &str) -> Flag {
 fn every_registered_driver_has_the_originals_flag_count() {
     let expected: BTreeMap<&str, usize> = EXPECTED_COUNTS.iter().copied().collect();
     let registered: BTreeSet<&str> = REGISTRY.iter().map(|d| d.name).collect();
-    assert_eq!(
-        registered,
-        expected.keys().copied().collect::<BTreeSet<_>>()
-    );
-    for spec in REGISTRY {
+    // Every driver of the original is registered; drivers it did not have (qemu) may be too.
+    let missing: Vec<_> = expected.keys().filter(|d| !registered.contains(*d)).collect();
+    assert!(missing.is_empty(), "not registered: {missing:?}");
+    for spec in REGISTRY.iter().filter(|s| expected.contains_key(s.name)) {
         let flags = (spec.create_flags)();
         assert_eq!(
             flags.len(),

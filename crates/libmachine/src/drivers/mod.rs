@@ -10,6 +10,7 @@ use serde_json::Value;
 
 pub mod generic;
 pub mod none;
+pub mod qemu;
 pub mod unimplemented;
 
 mod amazonec2;
@@ -74,6 +75,11 @@ pub trait Driver: Send + Sync {
     fn kill(&mut self) -> Result<()>;
     /// Remove what the driver made outside the store (the store directory is the core's).
     fn remove(&mut self) -> Result<()>;
+    /// The port dockerd listens on inside the machine, when it differs from the port of
+    /// the Docker URL (a VM reached through a port forward); `None`: the URL's port.
+    fn docker_port_in_machine(&self) -> Option<u16> {
+        None
+    }
 }
 
 /// The error a driver's `url` returns for a machine that is not running; `ls` hides it.
@@ -157,6 +163,7 @@ pub static REGISTRY: &[&DriverSpec] = &[
     &google::SPEC,
     &hyperv::SPEC,
     &none::SPEC,
+    &qemu::SPEC,
     &openstack::SPEC,
     &rackspace::SPEC,
     &softlayer::SPEC,
@@ -198,7 +205,12 @@ pub fn driver_json<T: Serialize>(base: &BaseDriver, own: &T) -> Value {
     obj
 }
 
-/// The driver `create` uses without `-d` or `MACHINE_DRIVER`.
+/// The driver `create` uses without `-d` or `MACHINE_DRIVER`: a local QEMU VM on Linux
+/// (VirtualBox, the original's default, is not implemented here).
 pub fn default_driver() -> &'static str {
-    "virtualbox"
+    if cfg!(target_os = "linux") {
+        "qemu"
+    } else {
+        "virtualbox"
+    }
 }

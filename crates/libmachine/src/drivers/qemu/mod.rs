@@ -1,0 +1,476 @@
+//! The `qemu` driver: a local Docker host as a QEMU virtual machine, the default driver
+//! on Linux. Like Lima: a cloud image, a cloud-init NoCloud seed carrying the machine's
+//! SSH key, user-mode networking with the SSH and Docker ports forwarded on 127.0.0.1.
+//!
+//! The VM runs detached (`-daemonize`) with a pid file, a QMP socket and a serial log in
+//! the machine directory, so it outlives the docker-machine process. Its disk is an
+//! overlay on a base image in `<store>/cache/qemu`, which is never modified.
+//!
+//! `ip` is 127.0.0.1: the VM is only reachable through its loopback forwards (QEMU's
+//! user-mode network gives the guest 10.0.2.15, which the host cannot route to), and
+//! `url` is tcp://127.0.0.1:PORT with the Docker forward's port. Inside the VM dockerd
+//! listens on 2376 as everywhere else.
+
+mod image;
+mod process;
+mod qmp;
+mod seed;
+
+use super::{BaseDriver, Driver, DriverSpec, HostNotRunning};
+use crate::mcnflag::{DriverOptions, Flag};
+use crate::state::State;
+use anyhow::{bail, Context, Result};
+use process::{Accel, Launch};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub use image::DEFAULT_IMAGE_URL;
+
+pub static SPEC: DriverSpec = DriverSpec {
+    name: "qemu",
+    create_flags,
+    new: |machine_name, store_path| Box::new(QemuDriver::new(machine_name, store_path)),
+    load: |json| Ok(Box::new(QemuDriver::from_json(json)?)),
+    implemented: true,
+};
+
+/// The port dockerd listens on inside the VM; the host reaches it through a forward.
+const DOCKER_PORT_IN_VM: u16 = 2376;
+
+fn default_binary() -> String {
+    format!("qemu-system-{}", std::env::consts::ARCH)
+}
+
+fn create_flags() -> Vec<Flag> {
+    vec![
+        Flag::string(
+            "qemu-image",
+            "QEMU_IMAGE",
+            "Cloud image (qcow2 or raw): a URL, downloaded once into the store's cache, or a local path",
+            DEFAULT_IMAGE_URL,
+        ),
+        Flag::string("qemu-image-sha256", "QEMU_IMAGE_SHA256", "Expected sha256 of the downloaded image (checked when given)", ""),
+        Flag::string("qemu-kernel", "QEMU_KERNEL", "Kernel for direct kernel boot (images without a boot loader)", ""),
+        Flag::string("qemu-initrd", "QEMU_INITRD", "Initrd for direct kernel boot", ""),
+        Flag::string(
+            "qemu-append",
+            "QEMU_APPEND",
+            "Kernel command line for direct kernel boot",
+            "root=/dev/vda rw console=ttyS0,115200n8",
+        ),
+        Flag::int("qemu-memory", "QEMU_MEMORY", "Memory of the VM in MB", 2048),
+        Flag::int("qemu-cpus", "QEMU_CPUS", "Number of virtual CPUs", 2),
+        Flag::int("qemu-disk-size", "QEMU_DISK_SIZE", "Disk size in MB (the guest file system grows to it)", 20000),
+        Flag::string(
+            "qemu-accel",
+            "QEMU_ACCEL",
+            "Acceleration: auto (KVM when /dev/kvm works and the CPU has vmx/svm, else TCG), kvm or tcg",
+            "auto",
+        ),
+        Flag::string("qemu-ssh-user", "QEMU_SSH_USER", "User created in the VM for SSH", "docker"),
+        Flag::string("qemu-binary", "QEMU_BINARY", "QEMU system emulator to run", &default_binary()),
+        Flag::string("qemu-extra-args", "QEMU_EXTRA_ARGS", "Extra arguments for QEMU, split on white space", ""),
+    ]
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct Own {
+    #[serde(rename = "Image")]
+    image: String,
+    #[serde(rename = "ImageSHA256")]
+    image_sha256: String,
+    #[serde(rename = "Kernel")]
+    kernel: String,
+    #[serde(rename = "Initrd")]
+    initrd: String,
+    #[serde(rename = "Append")]
+    append: String,
+    #[serde(rename = "Memory")]
+    memory: i64,
+    #[serde(rename = "CPUs")]
+    cpus: i64,
+    #[serde(rename = "DiskSize")]
+    disk_size: i64,
+    #[serde(rename = "Accel")]
+    accel: String,
+    #[serde(rename = "Binary")]
+    binary: String,
+    #[serde(rename = "ExtraArgs")]
+    extra_args: String,
+    /// Host port forwarded to dockerd's 2376 in the VM (`SSHPort` holds the SSH forward).
+    #[serde(rename = "EnginePort")]
+    engine_port: i64,
+    /// The cached base image the overlay is backed by, and its format.
+    #[serde(rename = "BaseImage")]
+    base_image: String,
+    #[serde(rename = "BaseFormat")]
+    base_format: String,
+    #[serde(rename = "KernelPath")]
+    kernel_path: String,
+    #[serde(rename = "InitrdPath")]
+    initrd_path: String,
+}
+
+pub struct QemuDriver {
+    base: BaseDriver,
+    own: Own,
+}
+
+impl QemuDriver {
+    pub fn new(machine_name: &str, store_path: &str) -> QemuDriver {
+        let mut base = BaseDriver::new(machine_name, store_path);
+        base.ip_address = "127.0.0.1".into();
+        base.ssh_user = "docker".into();
+        QemuDriver { base, own: Own::default() }
+    }
+
+    fn from_json(json: Value) -> Result<QemuDriver> {
+        Ok(QemuDriver { base: serde_json::from_value(json.clone())?, own: serde_json::from_value(json)? })
+    }
+
+    fn log(&self, msg: &str) {
+        crate::log::info(&format!("({}) {msg}", self.base.machine_name));
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.base.machine_dir()
+    }
+
+    fn store_path(&self) -> PathBuf {
+        PathBuf::from(&self.base.store_path)
+    }
+
+    fn qemu_img(&self) -> String {
+        // qemu-img ships beside the emulator; prefer the one next to a given binary.
+        let sibling = Path::new(&self.own.binary).with_file_name("qemu-img");
+        if sibling.is_absolute() && sibling.exists() {
+            sibling.to_string_lossy().into_owned()
+        } else {
+            "qemu-img".into()
+        }
+    }
+
+    /// The base image in the cache (downloading or importing it), and its format.
+    fn resolve_image(&self) -> Result<(PathBuf, &'static str)> {
+        let spec = &self.own.image;
+        let path = if image::is_url(spec) {
+            let quiet = !std::io::IsTerminal::is_terminal(&std::io::stderr());
+            if !image::cached_download_path(&self.store_path(), spec).exists() {
+                self.log(&format!("Downloading {spec}..."));
+            }
+            let sha = Some(self.own.image_sha256.as_str()).filter(|s| !s.is_empty());
+            image::fetch(&self.store_path(), spec, sha, quiet)?
+        } else {
+            let local = local_image_path(spec);
+            image::disk_format(&local)?;
+            image::import_local(&self.store_path(), &local)?
+        };
+        let format = image::disk_format(&path)?;
+        image::check_with_qemu_img(&self.qemu_img(), &path, format)?;
+        Ok((path, format))
+    }
+
+    fn launch(&self, ssh_port: u16, docker_port: u16, accel: Accel) -> Result<()> {
+        let dir = self.dir();
+        let kernel = PathBuf::from(&self.own.kernel_path);
+        let initrd = PathBuf::from(&self.own.initrd_path);
+        Launch {
+            binary: &self.own.binary,
+            name: &self.base.machine_name,
+            dir: &dir,
+            accel,
+            memory_mb: self.own.memory,
+            cpus: self.own.cpus,
+            kernel: (!self.own.kernel_path.is_empty()).then_some(kernel.as_path()),
+            initrd: (!self.own.initrd_path.is_empty()).then_some(initrd.as_path()),
+            append: &self.own.append,
+            ssh_port,
+            docker_port,
+            extra_args: &self.own.extra_args,
+        }
+        .spawn()
+    }
+
+    /// Start QEMU on the stored ports when they are free, else on new ones (a port can
+    /// be taken while the VM is off); retried when QEMU loses a race for a port.
+    fn start_vm(&mut self) -> Result<()> {
+        let (accel, why) = process::choose_accel(&self.own.accel)?;
+        self.log(&format!("Starting the VM with {why}"));
+        let mut last_err = None;
+        for attempt in 0..5 {
+            let ssh = self.base.ssh_port_or_default();
+            let docker = u16::try_from(self.own.engine_port).unwrap_or(0);
+            let ssh = if attempt == 0 && ssh != 22 && process::port_is_free(ssh) { ssh } else { process::free_port()? };
+            let docker =
+                if attempt == 0 && process::port_is_free(docker) { docker } else { process::free_port()? };
+            if ssh == docker {
+                continue;
+            }
+            match self.launch(ssh, docker, accel) {
+                Ok(()) => {
+                    self.base.ssh_port = i64::from(ssh);
+                    self.own.engine_port = i64::from(docker);
+                    return Ok(());
+                }
+                Err(e) if e.to_string().contains("host forwarding rule") => last_err = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last_err.unwrap_or_else(|| anyhow::anyhow!("no free ports on 127.0.0.1")))
+    }
+
+    fn wait_gone(&self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if process::running_pid(&self.dir()).is_none() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        process::running_pid(&self.dir()).is_none()
+    }
+
+    fn qmp(&self) -> Result<qmp::Qmp> {
+        qmp::Qmp::connect(&process::qmp_socket(&self.dir()), Duration::from_secs(5))
+    }
+
+    /// Quit QEMU now (no guest shutdown), by QMP and else by signal.
+    fn hard_stop(&self) -> Result<()> {
+        let Some(pid) = process::running_pid(&self.dir()) else {
+            return Ok(());
+        };
+        if let Ok(mut q) = self.qmp() {
+            let _ = q.execute("quit", None);
+        }
+        if !self.wait_gone(Duration::from_secs(5)) {
+            process::signal(pid, libc::SIGKILL);
+            if !self.wait_gone(Duration::from_secs(5)) {
+                bail!("QEMU (pid {pid}) did not exit");
+            }
+        }
+        Ok(())
+    }
+}
+
+fn local_image_path(spec: &str) -> PathBuf {
+    PathBuf::from(spec.strip_prefix("file://").unwrap_or(spec))
+}
+
+fn host_memory_mb() -> Option<i64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: i64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}
+
+fn free_disk_mb(path: &Path) -> Option<u64> {
+    let mut dir = path.to_path_buf();
+    while !dir.exists() {
+        dir = dir.parent()?.to_path_buf();
+    }
+    let c = std::ffi::CString::new(dir.to_string_lossy().as_bytes()).ok()?;
+    // SAFETY: statvfs only writes into the zeroed struct we own.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    Some((st.f_bavail as u64).saturating_mul(st.f_frsize as u64) / (1024 * 1024))
+}
+
+fn which(binary: &str) -> bool {
+    if binary.contains('/') {
+        return Path::new(binary).is_file();
+    }
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(binary).is_file()))
+        .unwrap_or(false)
+}
+
+/// Free space a new machine needs besides its base image: the overlay's first writes
+/// (Docker's packages and images) and room to breathe.
+const MIN_FREE_MB: u64 = 2048;
+
+impl Driver for QemuDriver {
+    fn driver_name(&self) -> String {
+        "qemu".into()
+    }
+    fn base(&self) -> &BaseDriver {
+        &self.base
+    }
+    fn base_mut(&mut self) -> &mut BaseDriver {
+        &mut self.base
+    }
+    fn to_json(&self) -> Value {
+        super::driver_json(&self.base, &self.own)
+    }
+    fn set_config_from_flags(&mut self, opts: &DriverOptions) -> Result<()> {
+        self.own.image = opts.string("qemu-image");
+        self.own.image_sha256 = opts.string("qemu-image-sha256");
+        self.own.kernel = opts.string("qemu-kernel");
+        self.own.initrd = opts.string("qemu-initrd");
+        self.own.append = opts.string("qemu-append");
+        self.own.memory = opts.int("qemu-memory");
+        self.own.cpus = opts.int("qemu-cpus");
+        self.own.disk_size = opts.int("qemu-disk-size");
+        self.own.accel = opts.string("qemu-accel");
+        self.base.ssh_user = opts.string("qemu-ssh-user");
+        self.own.binary = opts.string("qemu-binary");
+        self.own.extra_args = opts.string("qemu-extra-args");
+        if self.own.memory < 128 {
+            bail!("--qemu-memory must be at least 128 (MB)");
+        }
+        if self.own.cpus < 1 {
+            bail!("--qemu-cpus must be at least 1");
+        }
+        if self.own.disk_size < 1024 {
+            bail!("--qemu-disk-size must be at least 1024 (MB)");
+        }
+        if self.own.image.is_empty() {
+            bail!("--qemu-image must not be empty");
+        }
+        if self.own.initrd.is_empty() != self.own.kernel.is_empty() && !self.own.initrd.is_empty() {
+            bail!("--qemu-initrd needs --qemu-kernel");
+        }
+        self.base.ssh_key_path = self.dir().join("id_rsa").to_string_lossy().into_owned();
+        Ok(())
+    }
+
+    fn pre_create_check(&self) -> Result<()> {
+        if !which(&self.own.binary) {
+            bail!("QEMU is not installed: {:?} was not found (on Debian: apt-get install qemu-system-x86 qemu-utils)", self.own.binary);
+        }
+        if !which(&self.qemu_img()) {
+            bail!("qemu-img was not found (on Debian: apt-get install qemu-utils)");
+        }
+        process::choose_accel(&self.own.accel)?;
+        if let Some(total) = host_memory_mb() {
+            if self.own.memory > total {
+                bail!("--qemu-memory {} MB is more than this host has ({total} MB)", self.own.memory);
+            }
+        }
+        let store = self.store_path();
+        let cached = image::is_url(&self.own.image) && image::cached_download_path(&store, &self.own.image).exists();
+        if let Some(free) = free_disk_mb(&store) {
+            let needed = MIN_FREE_MB + if image::is_url(&self.own.image) && !cached { 1024 } else { 0 };
+            if free < needed {
+                bail!("not enough disk space in {}: {free} MB free, at least {needed} MB needed", store.display());
+            }
+        }
+        for (flag, path) in [("--qemu-kernel", &self.own.kernel), ("--qemu-initrd", &self.own.initrd)] {
+            if !path.is_empty() && !Path::new(path).is_file() {
+                bail!("{flag} {path}: no such file");
+            }
+        }
+        // Downloads happen here so that a failed one leaves no machine behind; a local
+        // image is only checked (it is imported into the cache by `create`).
+        if image::is_url(&self.own.image) {
+            self.resolve_image().map(|_| ())
+        } else {
+            let local = local_image_path(&self.own.image);
+            let format = image::disk_format(&local)?;
+            image::check_with_qemu_img(&self.qemu_img(), &local, format).map(|_| ())
+        }
+    }
+
+    fn create(&mut self) -> Result<()> {
+        let dir = self.dir();
+        crate::store::create_private_dir(&dir)?;
+        let (base, format) = self.resolve_image()?;
+        self.own.base_image = base.to_string_lossy().into_owned();
+        self.own.base_format = format.to_string();
+        let store = self.store_path();
+        if !self.own.kernel.is_empty() {
+            self.own.kernel_path = image::import_local(&store, Path::new(&self.own.kernel))?.to_string_lossy().into_owned();
+        }
+        if !self.own.initrd.is_empty() {
+            self.own.initrd_path = image::import_local(&store, Path::new(&self.own.initrd))?.to_string_lossy().into_owned();
+        }
+
+        self.log("Creating SSH key...");
+        let key = dir.join("id_rsa");
+        crate::ssh::keys::generate_key_pair(&key)?;
+        let public = std::fs::read_to_string(dir.join("id_rsa.pub")).context("reading the public key")?;
+
+        self.log("Creating the cloud-init seed...");
+        let name = &self.base.machine_name;
+        let instance = format!("iid-{name}-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs());
+        let seed = seed::build(&seed::user_data(name, &self.base.ssh_user, &public), &seed::meta_data(&instance, name))?;
+        crate::store::write_atomic(&dir.join("seed.img"), &seed, 0o600)?;
+
+        self.log(&format!("Creating a {} MB disk...", self.own.disk_size));
+        let size = u64::try_from(self.own.disk_size).unwrap_or(20000);
+        image::create_overlay(&self.qemu_img(), &base, format, &dir.join("disk.qcow2"), size)?;
+
+        self.start_vm()
+    }
+
+    fn state(&self) -> Result<State> {
+        if process::running_pid(&self.dir()).is_none() {
+            return Ok(State::Stopped);
+        }
+        // QMP serves one client at a time; a busy socket means someone else is asking,
+        // and the live process is answer enough.
+        match self.qmp().and_then(|mut q| q.status()) {
+            Ok(s) => Ok(match s.as_str() {
+                "running" => State::Running,
+                "paused" | "suspended" | "prelaunch" | "inmigrate" => State::Paused,
+                "shutdown" => State::Stopping,
+                "internal-error" | "guest-panicked" | "io-error" => State::Error,
+                _ => State::Running,
+            }),
+            Err(_) => Ok(State::Running),
+        }
+    }
+
+    fn url(&self) -> Result<String> {
+        if self.state()? != State::Running {
+            return Err(HostNotRunning.into());
+        }
+        Ok(format!("tcp://127.0.0.1:{}", self.own.engine_port))
+    }
+
+    fn ip(&self) -> Result<String> {
+        Ok("127.0.0.1".into())
+    }
+
+    fn docker_port_in_machine(&self) -> Option<u16> {
+        Some(DOCKER_PORT_IN_VM)
+    }
+
+    fn start(&mut self) -> Result<()> {
+        if process::running_pid(&self.dir()).is_some() {
+            return Ok(());
+        }
+        self.start_vm()
+    }
+
+    /// ACPI power-down, so the guest shuts down cleanly; QEMU exits when it has.
+    fn stop(&mut self) -> Result<()> {
+        if process::running_pid(&self.dir()).is_none() {
+            return Ok(());
+        }
+        self.qmp()?.execute("system_powerdown", None)?;
+        // Software-emulated guests take a while to shut down.
+        if !self.wait_gone(Duration::from_secs(120)) {
+            self.log("The guest did not power off in time; stopping QEMU");
+            self.hard_stop()?;
+        }
+        Ok(())
+    }
+
+    fn restart(&mut self) -> Result<()> {
+        self.stop()?;
+        self.start_vm()
+    }
+
+    fn kill(&mut self) -> Result<()> {
+        self.hard_stop()
+    }
+
+    fn remove(&mut self) -> Result<()> {
+        self.hard_stop()
+    }
+}
