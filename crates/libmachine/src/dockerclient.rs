@@ -201,31 +201,11 @@ fn connect(target: &Target, deadline: Instant) -> Result<TcpStream, String> {
                 return Ok(sock);
             }
             Err(e) => {
-                first_err.get_or_insert_with(|| dial_error(addr, &e));
+                first_err.get_or_insert_with(|| tlsconfig::dial_error(addr, &e));
             }
         }
     }
     Err(first_err.unwrap_or_else(|| format!("dial tcp: lookup {}: no such host", target.host)))
-}
-
-fn dial_error(addr: SocketAddr, e: &io::Error) -> String {
-    let reason = match e.kind() {
-        io::ErrorKind::ConnectionRefused => "connect: connection refused".to_string(),
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => "i/o timeout".to_string(),
-        _ => format!("connect: {}", go_reason(e)),
-    };
-    format!("dial tcp {addr}: {reason}")
-}
-
-/// An OS error as Go prints it: lower-case, without Rust's ` (os error N)`.
-fn go_reason(e: &io::Error) -> String {
-    let text = e.to_string();
-    let text = text.split(" (os error").next().unwrap_or(&text).to_string();
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => text,
-    }
 }
 
 /// An error met while talking TLS/HTTP, in Go's words where they are known.
@@ -242,7 +222,7 @@ fn io_error_text(e: &io::Error) -> String {
         io::ErrorKind::ConnectionReset => "read: connection reset by peer".to_string(),
         io::ErrorKind::BrokenPipe => "write: broken pipe".to_string(),
         io::ErrorKind::InvalidData => e.to_string(),
-        _ => go_reason(e),
+        _ => crate::store::go_reason(e),
     }
 }
 

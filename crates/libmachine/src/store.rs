@@ -180,15 +180,18 @@ pub fn go_io_error(op: &str, path: &Path, err: &io::Error) -> String {
         io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         io::ErrorKind::IsADirectory => "is a directory".to_string(),
         io::ErrorKind::NotADirectory => "not a directory".to_string(),
-        _ => {
-            let text = err.to_string();
-            let text = text.split(" (os error").next().unwrap_or(&text).to_string();
-            let mut c = text.chars();
-            match c.next() {
-                Some(first) => first.to_lowercase().chain(c).collect(),
-                None => text,
-            }
-        }
+        _ => go_reason(err),
     };
     format!("{op} {}: {reason}", path.display())
+}
+
+/// An OS error as Go prints it: lower-case, without Rust's ` (os error N)`.
+pub fn go_reason(err: &io::Error) -> String {
+    let text = err.to_string();
+    let text = text.split(" (os error").next().unwrap_or(&text).to_string();
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => text,
+    }
 }

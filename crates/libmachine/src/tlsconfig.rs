@@ -14,6 +14,7 @@ use rustls::{
     AlertDescription, CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct,
     OtherError, RootCertStore, SignatureScheme,
 };
+use crate::store::go_reason;
 use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::Path;
@@ -298,24 +299,14 @@ pub fn check_connection(
     Ok(())
 }
 
-fn dial_error(addr: SocketAddr, e: &io::Error) -> String {
+/// A failed TCP connect, worded as Go's `net.Dial` (`dial tcp 1.2.3.4:2376: connect: connection refused`).
+pub fn dial_error(addr: SocketAddr, e: &io::Error) -> String {
     let reason = match e.kind() {
         io::ErrorKind::ConnectionRefused => "connect: connection refused".to_string(),
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => "i/o timeout".to_string(),
         _ => format!("connect: {}", go_reason(e)),
     };
     format!("dial tcp {addr}: {reason}")
-}
-
-/// An OS error as Go prints it: lower-case, without Rust's ` (os error N)`.
-fn go_reason(e: &io::Error) -> String {
-    let text = e.to_string();
-    let text = text.split(" (os error").next().unwrap_or(&text).to_string();
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => text,
-    }
 }
 
 fn handshake_error(e: &io::Error) -> String {
