@@ -45,12 +45,19 @@ fn app_help_and_version() {
     let out = run(store.path(), &[]);
     assert_eq!(out.code, 0);
     assert!(out.stdout.starts_with("Usage: docker-machine [OPTIONS] COMMAND [arg...]\n\nCreate and manage machines running Docker.\n\nVersion: 0.16.2, build bd45ab13\n"));
-    assert!(out.stdout.contains("\n  regenerate-certs\tRegenerate TLS Certificates for a machine\n"));
-    assert!(out.stdout.contains("\n  active\t\tPrint which machine is active\n"));
+    assert!(out
+        .stdout
+        .contains("\n  regenerate-certs\tRegenerate TLS Certificates for a machine\n"));
+    assert!(out
+        .stdout
+        .contains("\n  active\t\tPrint which machine is active\n"));
     assert!(out.stdout.ends_with("  help\t\t\tShows a list of commands or help for one command\n  \nRun 'docker-machine COMMAND --help' for more information on a command.\n"));
     for args in [&["--version"][..], &["-v"], &["version"]] {
         let out = run(store.path(), args);
-        assert_eq!((out.code, out.stdout.as_str()), (0, "docker-machine version 0.16.2, build bd45ab13\n"));
+        assert_eq!(
+            (out.code, out.stdout.as_str()),
+            (0, "docker-machine version 0.16.2, build bd45ab13\n")
+        );
     }
     assert_eq!(run(store.path(), &["--help"]).stdout, out.stdout);
     assert_eq!(run(store.path(), &["help"]).stdout, out.stdout);
@@ -60,16 +67,29 @@ fn app_help_and_version() {
 fn command_help_is_byte_exact() {
     let store = tempfile::tempdir().unwrap();
     let expected = "Usage: docker-machine ls [OPTIONS] [arg...]\n\nList machines\n\nOptions:\n   \n   --quiet, -q\t\t\t\t\tEnable quiet mode\n   --filter [--filter option --filter option]\tFilter output based on conditions provided\n   --timeout, -t \"10\"\t\t\t\tTimeout in seconds, default to 10s\n   --format, -f \t\t\t\tPretty-print machines using a Go template\n";
-    for args in [&["ls", "--help"][..], &["ls", "-h"], &["help", "ls"], &["ls", "-help"]] {
+    for args in [
+        &["ls", "--help"][..],
+        &["ls", "-h"],
+        &["help", "ls"],
+        &["ls", "-help"],
+    ] {
         let out = run(store.path(), args);
         assert_eq!((out.code, out.stdout.as_str()), (0, expected), "{args:?}");
     }
     let out = run(store.path(), &["provision", "--help"]);
-    assert_eq!(out.stdout, "Usage: docker-machine provision [arg...]\n\nRe-provision existing machines\n");
+    assert_eq!(
+        out.stdout,
+        "Usage: docker-machine provision [arg...]\n\nRe-provision existing machines\n"
+    );
     let out = run(store.path(), &["ip", "--help"]);
     assert_eq!(out.stdout, "Usage: docker-machine ip [arg...]\n\nGet the IP address of a machine\n\nDescription:\n   Argument(s) are one or more machine names.\n");
     let out = run(store.path(), &["ssh", "--help"]);
-    assert!(out.stdout.starts_with("Usage: docker-machine ssh [arg...]\n"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .starts_with("Usage: docker-machine ssh [arg...]\n"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -78,15 +98,34 @@ fn create_help_lists_the_chosen_drivers_flags_sorted() {
     let out = run(store.path(), &["create", "-d", "virtualbox", "--help"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.starts_with("Usage: docker-machine create [OPTIONS] [arg...]\n\nCreate a machine\n\nDescription:\n   Run '"));
-    let options: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("   -")).collect();
-    assert!(options.iter().any(|l| l.starts_with("   --virtualbox-memory \"1024\"\t") && l.ends_with("Size of memory for host in MB [$VIRTUALBOX_MEMORY_SIZE]")), "{options:#?}");
-    assert!(options.iter().any(|l| l.starts_with("   --engine-install-url \"https://get.docker.com\"\t")));
+    let options: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("   -"))
+        .collect();
+    assert!(
+        options
+            .iter()
+            .any(|l| l.starts_with("   --virtualbox-memory \"1024\"\t")
+                && l.ends_with("Size of memory for host in MB [$VIRTUALBOX_MEMORY_SIZE]")),
+        "{options:#?}"
+    );
+    assert!(options
+        .iter()
+        .any(|l| l.starts_with("   --engine-install-url \"https://get.docker.com\"\t")));
     let mut sorted = options.clone();
     sorted.sort();
     assert_eq!(options, sorted, "sorted like the original's ByFlagName");
-    assert!(!options.iter().any(|l| l.contains("--generic-")), "only the chosen driver's flags");
+    assert!(
+        !options.iter().any(|l| l.contains("--generic-")),
+        "only the chosen driver's flags"
+    );
     let out = run(store.path(), &["create", "--driver=generic", "-h"]);
-    assert!(out.stdout.contains("   --generic-ip-address \t"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("   --generic-ip-address \t"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -94,42 +133,86 @@ fn unknown_command_and_flags() {
     let store = tempfile::tempdir().unwrap();
     let out = run(store.path(), &["foo"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.starts_with("docker-machine: 'foo' is not a docker-machine command. See '"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("docker-machine: 'foo' is not a docker-machine command. See '"),
+        "{}",
+        out.stderr
+    );
     // The original exited 0 on flag errors (its bug 1); scripts deserve a failure.
     let out = run(store.path(), &["ls", "--bogus"]);
     assert_eq!(out.code, 1);
-    assert!(out.stdout.starts_with("Incorrect Usage.\n\nUsage: docker-machine ls"));
+    assert!(out
+        .stdout
+        .starts_with("Incorrect Usage.\n\nUsage: docker-machine ls"));
     assert_eq!(out.stderr, "flag provided but not defined: -bogus\n");
     let out = run(store.path(), &["--bogus", "ls"]);
     assert_eq!(out.code, 1);
-    assert!(out.stdout.starts_with("Incorrect Usage.\n\nUsage: docker-machine [OPTIONS]"));
+    assert!(out
+        .stdout
+        .starts_with("Incorrect Usage.\n\nUsage: docker-machine [OPTIONS]"));
     let out = run(store.path(), &["ls", "-t", "abc"]);
-    assert_eq!((out.code, out.stderr.as_str()), (1, "invalid value \"abc\" for flag -t: parse error\n"));
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (1, "invalid value \"abc\" for flag -t: parse error\n")
+    );
     let out = run(store.path(), &["inspect", "x", "-f", "a", "--format", "b"]);
-    assert_eq!((out.code, out.stderr.as_str()), (1, "Cannot use two forms of the same flag: f format\n"));
-    let out = dm(store.path()).env("MACHINE_DEBUG", "maybe").arg("ls").output().unwrap();
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (1, "Cannot use two forms of the same flag: f format\n")
+    );
+    let out = dm(store.path())
+        .env("MACHINE_DEBUG", "maybe")
+        .arg("ls")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).starts_with("Error parsing boolean value from MACHINE_DEBUG: "));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .starts_with("Error parsing boolean value from MACHINE_DEBUG: "));
 }
 
 #[test]
 fn create_none_and_query_it() {
     let store = tempfile::tempdir().unwrap();
-    let out = run(store.path(), &["create", "-d", "none", "--url", "tcp://10.0.0.5:2376", "n1"]);
+    let out = run(
+        store.path(),
+        &["create", "-d", "none", "--url", "tcp://10.0.0.5:2376", "n1"],
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("Running pre-create checks...\nCreating machine...\n"));
+    assert!(out
+        .stdout
+        .contains("Running pre-create checks...\nCreating machine...\n"));
     assert!(out.stdout.ends_with(" env n1\n"));
     let cfg = fs::read_to_string(store.path().join("machines/n1/config.json")).unwrap();
     assert!(!cfg.ends_with('\n'), "no trailing newline, as Go wrote it");
     assert_eq!(run(store.path(), &["ip", "n1"]).stdout, "10.0.0.5:2376\n");
-    assert_eq!(run(store.path(), &["url", "n1"]).stdout, "tcp://10.0.0.5:2376\n");
+    assert_eq!(
+        run(store.path(), &["url", "n1"]).stdout,
+        "tcp://10.0.0.5:2376\n"
+    );
     assert_eq!(run(store.path(), &["status", "n1"]).stdout, "Running\n");
-    assert_eq!(run(store.path(), &["inspect", "n1"]).stdout, format!("{cfg}\n"));
+    assert_eq!(
+        run(store.path(), &["inspect", "n1"]).stdout,
+        format!("{cfg}\n")
+    );
     // Flags may follow the name, as GitLab Runner passes them.
-    let out = run(store.path(), &["create", "n2", "--driver", "none", "--url", "tcp://10.0.0.6:2376"]);
+    let out = run(
+        store.path(),
+        &[
+            "create",
+            "n2",
+            "--driver",
+            "none",
+            "--url",
+            "tcp://10.0.0.6:2376",
+        ],
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     let out = run(store.path(), &["ip", "n2", "n1"]);
-    assert_eq!(out.stdout, "10.0.0.6:2376\n10.0.0.5:2376\n", "argument order");
+    assert_eq!(
+        out.stdout, "10.0.0.6:2376\n10.0.0.5:2376\n",
+        "argument order"
+    );
 }
 
 #[test]
@@ -146,27 +229,52 @@ fn create_refusals_leave_nothing_behind() {
     ];
     for (args, code, stderr) in cases {
         let out = run(store.path(), args);
-        assert_eq!((out.code, out.stderr.as_str()), (*code, *stderr), "{args:?}");
-        let left: Vec<_> = fs::read_dir(&machines).map(|d| d.count()).into_iter().collect();
+        assert_eq!(
+            (out.code, out.stderr.as_str()),
+            (*code, *stderr),
+            "{args:?}"
+        );
+        let left: Vec<_> = fs::read_dir(&machines)
+            .map(|d| d.count())
+            .into_iter()
+            .collect();
         assert!(left.is_empty() || left == [0], "{args:?} left {left:?}");
     }
     let out = run(store.path(), &["create", "-d", "virtualbox", "vb"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("\"virtualbox\" driver is not implemented"), "{}", out.stderr);
-    let out = run(store.path(), &["create", "-d", "none", "--url", "tcp://a:1"]);
+    assert!(
+        out.stderr
+            .contains("\"virtualbox\" driver is not implemented"),
+        "{}",
+        out.stderr
+    );
+    let out = run(
+        store.path(),
+        &["create", "-d", "none", "--url", "tcp://a:1"],
+    );
     assert_eq!(out.code, 1);
-    assert!(out.stdout.starts_with("Usage: docker-machine create [OPTIONS]"));
+    assert!(out
+        .stdout
+        .starts_with("Usage: docker-machine create [OPTIONS]"));
     assert_eq!(out.stderr, "Error: No machine name specified\n");
     create_none(store.path(), "m", "tcp://a:1");
-    let out = run(store.path(), &["create", "-d", "none", "--url", "tcp://a:1", "m"]);
-    assert_eq!((out.code, out.stderr.as_str()), (1, "Docker machine \"m\" already exists\n"));
+    let out = run(
+        store.path(),
+        &["create", "-d", "none", "--url", "tcp://a:1", "m"],
+    );
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (1, "Docker machine \"m\" already exists\n")
+    );
 }
 
 #[test]
 fn default_machine_rule_and_arity() {
     let store = tempfile::tempdir().unwrap();
     let none = "Error: No machine name(s) specified and no \"default\" machine exists\n";
-    for cmd in ["ip", "url", "status", "inspect", "stop", "start", "kill", "restart"] {
+    for cmd in [
+        "ip", "url", "status", "inspect", "stop", "start", "kill", "restart",
+    ] {
         let out = run(store.path(), &[cmd]);
         assert_eq!((out.code, out.stderr.as_str()), (1, none), "{cmd}");
     }
@@ -174,10 +282,18 @@ fn default_machine_rule_and_arity() {
     assert_eq!(run(store.path(), &["url"]).stdout, "tcp://10.9.9.9:2376\n");
     assert_eq!(run(store.path(), &["ip"]).stdout, "10.9.9.9:2376\n");
     let out = run(store.path(), &["status", "a", "b"]);
-    assert_eq!((out.code, out.stderr.as_str()), (1, "Error: Expected one machine name as an argument\n"));
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (1, "Error: Expected one machine name as an argument\n")
+    );
     let out = run(store.path(), &["url", "ghost"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.starts_with("Docker machine \"ghost\" does not exist."), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("Docker machine \"ghost\" does not exist."),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -185,14 +301,26 @@ fn power_actions_on_none_machines() {
     let store = tempfile::tempdir().unwrap();
     create_none(store.path(), "n1", "tcp://10.0.0.5:2376");
     let out = run(store.path(), &["start", "n1"]);
-    assert_eq!((out.code, out.stderr.as_str()), (1, "Machine \"n1\" is already running.\n"));
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (1, "Machine \"n1\" is already running.\n")
+    );
     assert_eq!(out.stdout, "Starting \"n1\"...\n");
     let out = run(store.path(), &["stop", "n1"]);
-    assert_eq!((out.code, out.stderr.as_str()), (1, "hosts without a driver cannot be stopped\n"));
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (1, "hosts without a driver cannot be stopped\n")
+    );
     let out = run(store.path(), &["kill", "n1"]);
-    assert_eq!((out.code, out.stderr.as_str()), (1, "hosts without a driver cannot be killed\n"));
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (1, "hosts without a driver cannot be killed\n")
+    );
     let out = run(store.path(), &["restart", "n1"]);
-    assert_eq!((out.code, out.stderr.as_str()), (1, "hosts without a driver cannot be restarted\n"));
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (1, "hosts without a driver cannot be restarted\n")
+    );
 }
 
 #[test]
@@ -203,7 +331,11 @@ fn rm_asks_and_respects_the_answer() {
     let prompt = "About to remove a\nWARNING: This action will delete both local reference and remote instance.\nAre you sure? (y/n): ";
     for answer in ["n\n", "", "nope\n"] {
         let out = run_with_input(store.path(), &["rm", "a"], answer);
-        assert_eq!((out.code, out.stdout.as_str()), (0, prompt), "answer {answer:?}");
+        assert_eq!(
+            (out.code, out.stdout.as_str()),
+            (0, prompt),
+            "answer {answer:?}"
+        );
         assert!(store.path().join("machines/a").exists());
     }
     let out = run_with_input(store.path(), &["rm", "a"], "Yes\n");
@@ -213,20 +345,34 @@ fn rm_asks_and_respects_the_answer() {
     assert_eq!(out.stdout, "About to remove b\nWARNING: This action will delete both local reference and remote instance.\nSuccessfully removed b\n");
     let out = run(store.path(), &["rm", "-y", "ghost"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.starts_with("Error removing host \"ghost\": Docker machine \"ghost\" does not exist."));
+    assert!(out
+        .stderr
+        .starts_with("Error removing host \"ghost\": Docker machine \"ghost\" does not exist."));
     let out = run(store.path(), &["rm", "-f", "ghost"]);
     assert_eq!(out.code, 0, "-f reports and carries on");
     assert!(out.stderr.contains("Can't remove \"ghost\""));
     let out = run(store.path(), &["rm"]);
-    assert_eq!((out.code, out.stderr.as_str()), (1, "Error: Expected to get one or more machine names as arguments\n"));
-    assert!(out.stdout.starts_with("Usage: docker-machine rm [OPTIONS] [arg...]"));
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (
+            1,
+            "Error: Expected to get one or more machine names as arguments\n"
+        )
+    );
+    assert!(out
+        .stdout
+        .starts_with("Usage: docker-machine rm [OPTIONS] [arg...]"));
 }
 
 #[test]
 fn rm_force_removes_a_machine_whose_config_is_broken() {
     let store = tempfile::tempdir().unwrap();
     create_none(store.path(), "broken", "tcp://1.1.1.1:2376");
-    fs::write(store.path().join("machines/broken/config.json"), "{not json").unwrap();
+    fs::write(
+        store.path().join("machines/broken/config.json"),
+        "{not json",
+    )
+    .unwrap();
     let out = run(store.path(), &["rm", "-f", "broken"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.ends_with("Successfully removed broken\n"));
@@ -238,8 +384,15 @@ fn a_store_path_that_is_a_file_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("store-file");
     fs::write(&file, "x").unwrap();
-    let out = run(&file, &["create", "-d", "none", "--url", "tcp://1.1.1.1:2376", "n"]);
+    let out = run(
+        &file,
+        &["create", "-d", "none", "--url", "tcp://1.1.1.1:2376", "n"],
+    );
     assert_eq!(out.code, 1);
     assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
-    assert_eq!(fs::read_to_string(&file).unwrap(), "x", "nothing written or lost");
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        "x",
+        "nothing written or lost"
+    );
 }

@@ -26,13 +26,27 @@ fn small_qcow2(dir: &Path) -> std::path::PathBuf {
 }
 
 fn assert_refused(store: &Path, args: &[&str], expected: &str) {
-    let out = dm(store).args(["create", "-d", "qemu"]).args(args).arg("q1").output().unwrap();
+    let out = dm(store)
+        .args(["create", "-d", "qemu"])
+        .args(args)
+        .arg("q1")
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
-    assert!(stderr.starts_with("Error with pre-create check: \""), "{stderr}");
-    assert!(stderr.contains(expected), "{args:?}: expected {expected:?} in {stderr}");
+    assert!(
+        stderr.starts_with("Error with pre-create check: \""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(expected),
+        "{args:?}: expected {expected:?} in {stderr}"
+    );
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-    assert!(!store.join("machines/q1").exists(), "{args:?} left a machine behind");
+    assert!(
+        !store.join("machines/q1").exists(),
+        "{args:?} left a machine behind"
+    );
 }
 
 #[test]
@@ -45,29 +59,77 @@ fn bad_inputs_fail_the_pre_create_check() {
     fs::write(&text, "not a disk image at all\n".repeat(100)).unwrap();
     let broken = dir.path().join("broken.qcow2");
     fs::write(&broken, b"QFI\xfb\0\0\0\x03garbage").unwrap();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let cases: &[(&[&str], &str)] = &[
-        (&["--qemu-image", image, "--qemu-binary", "/nonexistent/qemu-system-x86_64"], "QEMU is not installed"),
-        (&["--qemu-image", "/nonexistent/image.qcow2"], "no such file or directory"),
-        (&["--qemu-image", text.to_str().unwrap()], "is not a disk image"),
-        (&["--qemu-image", broken.to_str().unwrap()], "is not a usable qcow2 image"),
-        (&["--qemu-image", image, "--qemu-memory", "99999999"], "is more than this host has"),
-        (&["--qemu-image", image, "--qemu-accel", "warp"], "--qemu-accel must be auto, kvm or tcg"),
-        (&["--qemu-image", image, "--qemu-kernel", "/nonexistent/vmlinuz"], "--qemu-kernel /nonexistent/vmlinuz: no such file"),
+        (
+            &[
+                "--qemu-image",
+                image,
+                "--qemu-binary",
+                "/nonexistent/qemu-system-x86_64",
+            ],
+            "QEMU is not installed",
+        ),
+        (
+            &["--qemu-image", "/nonexistent/image.qcow2"],
+            "no such file or directory",
+        ),
+        (
+            &["--qemu-image", text.to_str().unwrap()],
+            "is not a disk image",
+        ),
+        (
+            &["--qemu-image", broken.to_str().unwrap()],
+            "is not a usable qcow2 image",
+        ),
+        (
+            &["--qemu-image", image, "--qemu-memory", "99999999"],
+            "is more than this host has",
+        ),
+        (
+            &["--qemu-image", image, "--qemu-accel", "warp"],
+            "--qemu-accel must be auto, kvm or tcg",
+        ),
+        (
+            &[
+                "--qemu-image",
+                image,
+                "--qemu-kernel",
+                "/nonexistent/vmlinuz",
+            ],
+            "--qemu-kernel /nonexistent/vmlinuz: no such file",
+        ),
     ];
     for (args, expected) in cases {
         assert_refused(store.path(), args, expected);
     }
     // A download that cannot happen (nothing listens on the port): loopback only.
     let url = format!("http://127.0.0.1:{closed}/debian.qcow2");
-    assert_refused(store.path(), &["--qemu-image", &url], "downloading http://127.0.0.1");
-    assert!(fs::read_dir(store.path().join("cache/qemu")).map(|d| d.count()).unwrap_or(0) == 0, "no partial download kept");
+    assert_refused(
+        store.path(),
+        &["--qemu-image", &url],
+        "downloading http://127.0.0.1",
+    );
+    assert!(
+        fs::read_dir(store.path().join("cache/qemu"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+            == 0,
+        "no partial download kept"
+    );
 }
 
 #[test]
 fn invalid_flag_values_are_configuration_errors() {
     let store = tempfile::tempdir().unwrap();
-    let out = dm(store.path()).args(["create", "-d", "qemu", "--qemu-cpus", "0", "q1"]).output().unwrap();
+    let out = dm(store.path())
+        .args(["create", "-d", "qemu", "--qemu-cpus", "0", "q1"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
@@ -103,7 +165,11 @@ fn not_enough_disk_space_is_refused() {
     }
     let _guard = Unmount(&mnt);
     let image = small_qcow2(dir.path());
-    assert_refused(&mnt, &["--qemu-image", image.to_str().unwrap()], "not enough disk space");
+    assert_refused(
+        &mnt,
+        &["--qemu-image", image.to_str().unwrap()],
+        "not enough disk space",
+    );
 }
 
 fn unsafe_is_not_root() -> bool {

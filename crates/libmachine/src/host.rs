@@ -98,10 +98,11 @@ impl Host {
         wait_for(|| matches!(self.driver.state(), Ok(s) if s == desired))
     }
 
-    /// After a (re)start: the daemon is up again once provisioning can reach it.
+    /// After a (re)start: wait for SSH, detect the OS again, and wait until the daemon
+    /// listens on the Docker URL's port (the original always checked 2376).
     /// Drivers without SSH (none) have nothing to wait for.
     fn wait_for_docker(&mut self) -> Result<()> {
-        Ok(())
+        crate::provision::wait_for_docker(self)
     }
 
     fn file(&self) -> HostFile<'_> {

@@ -7,6 +7,7 @@
 //! * [`jsonfmt`]: JSON as Go writes it
 
 pub mod cert;
+pub mod create;
 pub mod dockerclient;
 pub mod drivers;
 pub mod host;
@@ -15,6 +16,7 @@ pub mod log;
 pub mod mcnflag;
 pub mod migrate;
 pub mod options;
+pub mod provision;
 pub mod shell;
 pub mod ssh;
 pub mod state;

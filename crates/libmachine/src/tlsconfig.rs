@@ -6,6 +6,7 @@
 
 use crate::cert::{self, certs_from_pem, private_key_from_pem, read_file, CertError};
 use crate::options::AuthOptions;
+use crate::store::go_reason;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
@@ -14,7 +15,6 @@ use rustls::{
     AlertDescription, CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct,
     OtherError, RootCertStore, SignatureScheme,
 };
-use crate::store::go_reason;
 use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::Path;

@@ -8,9 +8,17 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         Just(serde_json::Value::Null),
         any::<bool>().prop_map(serde_json::Value::from),
         any::<i64>().prop_map(serde_json::Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(serde_json::Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(serde_json::Value::from),
         ".{0,12}".prop_map(serde_json::Value::from),
-        prop_oneof![Just("none"), Just("generic"), Just("virtualbox"), Just("xhyve")].prop_map(serde_json::Value::from),
+        prop_oneof![
+            Just("none"),
+            Just("generic"),
+            Just("virtualbox"),
+            Just("xhyve")
+        ]
+        .prop_map(serde_json::Value::from),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
         let keys = prop_oneof![

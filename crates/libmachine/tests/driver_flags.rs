@@ -12,7 +12,8 @@ const EXPECTED_COUNTS: &[(&str, usize)] = &[
     ("azure", 22),
     ("digitalocean", 14),
     ("exoscale", 12),
-    ("generic", 5),
+    // The original's 5, plus --generic-engine-listen-port and --generic-keep-remote-config.
+    ("generic", 7),
     ("google", 18),
     ("hyperv", 8),
     ("none", 1),
@@ -67,7 +68,10 @@ fn every_registered_driver_has_the_originals_flag_count() {
     let expected: BTreeMap<&str, usize> = EXPECTED_COUNTS.iter().copied().collect();
     let registered: BTreeSet<&str> = REGISTRY.iter().map(|d| d.name).collect();
     // Every driver of the original is registered; drivers it did not have (qemu) may be too.
-    let missing: Vec<_> = expected.keys().filter(|d| !registered.contains(*d)).collect();
+    let missing: Vec<_> = expected
+        .keys()
+        .filter(|d| !registered.contains(*d))
+        .collect();
     assert!(missing.is_empty(), "not registered: {missing:?}");
     for spec in REGISTRY.iter().filter(|s| expected.contains_key(s.name)) {
         let flags = (spec.create_flags)();

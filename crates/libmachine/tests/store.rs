@@ -37,21 +37,46 @@ fn config(store: &Store, name: &str) -> PathBuf {
 fn every_fixture_machine_round_trips_byte_for_byte() {
     let (_dir, store) = fixture_store();
     let names = store.list().unwrap();
-    assert_eq!(names, ["aws1", "azure01", "gen1", "local-docker01", "none1", "plugin1", "vbox1"]);
+    assert_eq!(
+        names,
+        [
+            "aws1",
+            "azure01",
+            "gen1",
+            "local-docker01",
+            "none1",
+            "plugin1",
+            "vbox1"
+        ]
+    );
     for name in names {
         let original = fs::read_to_string(config(&store, &name)).unwrap();
         let host = store.load(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(host.to_json_pretty(), original, "{name} serialises as the original wrote it");
+        assert_eq!(
+            host.to_json_pretty(),
+            original,
+            "{name} serialises as the original wrote it"
+        );
         store.save(&host).unwrap();
-        assert_eq!(fs::read_to_string(config(&store, &name)).unwrap(), original, "{name} survives a rewrite");
-        assert!(!store.machine_dir(&name).join("config.json.bak").exists(), "v3 needs no migration");
+        assert_eq!(
+            fs::read_to_string(config(&store, &name)).unwrap(),
+            original,
+            "{name} survives a rewrite"
+        );
+        assert!(
+            !store.machine_dir(&name).join("config.json.bak").exists(),
+            "v3 needs no migration"
+        );
     }
 }
 
 #[test]
 fn driver_names_shown_for_known_and_unknown_drivers() {
     let (_dir, store) = fixture_store();
-    assert_eq!(store.load("vbox1").unwrap().driver.driver_name(), "virtualbox");
+    assert_eq!(
+        store.load("vbox1").unwrap().driver.driver_name(),
+        "virtualbox"
+    );
     assert_eq!(store.load("gen1").unwrap().driver.driver_name(), "generic");
     // A third-party plugin that is not installed, as the original showed it.
     let plugin = store.load("plugin1").unwrap();
@@ -60,7 +85,10 @@ fn driver_names_shown_for_known_and_unknown_drivers() {
     let err = plugin.driver.state().unwrap_err().to_string();
     assert!(err.contains("docker-machine-driver-xhyve"), "{err}");
     // Unimplemented core drivers still answer with their stored addresses.
-    assert_eq!(store.load("vbox1").unwrap().driver.ip().unwrap(), "192.168.99.100");
+    assert_eq!(
+        store.load("vbox1").unwrap().driver.ip().unwrap(),
+        "192.168.99.100"
+    );
 }
 
 #[cfg(unix)]
@@ -70,12 +98,20 @@ fn saved_config_is_private_and_written_atomically() {
     let (_dir, store) = fixture_store();
     let host = store.load("none1").unwrap();
     store.save(&host).unwrap();
-    let mode = fs::metadata(config(&store, "none1")).unwrap().permissions().mode() & 0o777;
+    let mode = fs::metadata(config(&store, "none1"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600);
     let mut fresh = store.load("none1").unwrap();
     fresh.name = "fresh".into();
     store.save(&fresh).unwrap();
-    let dir_mode = fs::metadata(store.machine_dir("fresh")).unwrap().permissions().mode() & 0o777;
+    let dir_mode = fs::metadata(store.machine_dir("fresh"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(dir_mode, 0o700, "new machine directories are private");
     let leftovers: Vec<_> = fs::read_dir(store.machine_dir("none1"))
         .unwrap()
@@ -112,8 +148,15 @@ fn list_ignores_dot_directories_and_files() {
     let (dir, store) = fixture_store();
     fs::create_dir_all(dir.path().join("machines/.hidden")).unwrap();
     fs::write(dir.path().join("machines/stray-file"), "x").unwrap();
-    assert!(!store.list().unwrap().iter().any(|n| n == ".hidden" || n == "stray-file"));
-    assert!(store.exists("stray-file"), "any file type at machines/NAME counts as existing");
+    assert!(!store
+        .list()
+        .unwrap()
+        .iter()
+        .any(|n| n == ".hidden" || n == "stray-file"));
+    assert!(
+        store.exists("stray-file"),
+        "any file type at machines/NAME counts as existing"
+    );
 }
 
 #[test]
@@ -126,7 +169,13 @@ fn missing_machine_and_missing_config_errors() {
     );
     fs::create_dir_all(dir.path().join("machines/empty")).unwrap();
     let err = store.load("empty").err().unwrap().to_string();
-    assert_eq!(err, format!("open {}/machines/empty/config.json: no such file or directory", dir.path().display()));
+    assert_eq!(
+        err,
+        format!(
+            "open {}/machines/empty/config.json: no such file or directory",
+            dir.path().display()
+        )
+    );
 }
 
 #[test]
@@ -162,11 +211,25 @@ fn version_1_config_is_migrated_and_the_original_kept() {
     let host = store.load("old").unwrap();
     assert_eq!(host.config_version, CONFIG_VERSION);
     assert_eq!(host.options.auth.ca_private_key_path, "/c/ca-key.pem");
-    assert_eq!(host.options.auth.cert_dir, dir.path().join("certs").to_string_lossy());
-    assert_eq!(host.options.auth.store_path, store.machine_dir("old").to_string_lossy());
-    assert_eq!(host.driver.base().store_path, dir.path().to_string_lossy(), "not \".\" as the original wrote");
-    assert_eq!(fs::read_to_string(store.machine_dir("old").join("config.json.bak")).unwrap(), v1);
-    let rewritten: serde_json::Value = serde_json::from_str(&fs::read_to_string(config(&store, "old")).unwrap()).unwrap();
+    assert_eq!(
+        host.options.auth.cert_dir,
+        dir.path().join("certs").to_string_lossy()
+    );
+    assert_eq!(
+        host.options.auth.store_path,
+        store.machine_dir("old").to_string_lossy()
+    );
+    assert_eq!(
+        host.driver.base().store_path,
+        dir.path().to_string_lossy(),
+        "not \".\" as the original wrote"
+    );
+    assert_eq!(
+        fs::read_to_string(store.machine_dir("old").join("config.json.bak")).unwrap(),
+        v1
+    );
+    let rewritten: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(config(&store, "old")).unwrap()).unwrap();
     assert_eq!(rewritten["ConfigVersion"], 3);
     assert_eq!(host.driver.url().unwrap(), "tcp://10.1.2.3:2376");
 }

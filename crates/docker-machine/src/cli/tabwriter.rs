@@ -127,6 +127,6 @@ mod tests {
     #[test]
     fn tabless_lines_split_blocks() {
         let out = TabWriter::TABLE.format("a\tb\nxxxxxxxxxx\nc\td");
-        assert_eq!(out, "a     b\nxxxxxxxxxx\nc     d");
+        assert_eq!(out, "a    b\nxxxxxxxxxx\nc    d", "min width 5");
     }
 }

@@ -4,11 +4,13 @@
 //! parses), so this command parses its own flags, as the original's did.
 
 use crate::cli::{flags, help, CmdError, Command, Context};
+use libmachine::create::CreateOptions;
 use libmachine::drivers::{self, DriverSpec, DEFAULT_ENGINE_INSTALL_URL};
 use libmachine::host::{valid_host_name, Host, CONFIG_VERSION};
 use libmachine::mcnflag::{DriverOptions, Flag, FlagKind, FlagValue};
 use libmachine::options::{AuthOptions, EngineOptions, HostOptions, SwarmOptions};
 use std::path::Path;
+use std::time::Duration;
 
 pub fn command(argv0: &str) -> Command {
     Command {
@@ -123,6 +125,12 @@ fn shared_flags() -> Vec<Flag> {
             "Enable Swarm experimental features",
         ),
         Flag::string_slice("tls-san", "", "Support extra SANs for TLS certs", &[]),
+        Flag::int(
+            "ssh-wait-timeout",
+            "MACHINE_SSH_WAIT_TIMEOUT",
+            "Seconds to wait for the machine to be running and to answer SSH before create gives up",
+            libmachine::provision::DEFAULT_SSH_WAIT.as_secs() as i64,
+        ),
     ]
 }
 
@@ -239,38 +247,19 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
         driver,
     };
 
-    libmachine::info!("Running pre-create checks...");
-    if let Err(e) = host.driver.pre_create_check() {
-        return Err(CmdError::with_code(
-            3,
-            format!("Error with pre-create check: {:?}", format!("{e:#}")),
-        ));
-    }
-    save(store, &host)?;
-    libmachine::info!("Creating machine...");
-    if let Err(e) = host.driver.create() {
-        let _ = store.save(&host);
-        return Err(CmdError::new(format!(
-            "Error creating machine: Error in driver during machine creation: {e:#}"
-        )));
-    }
-    save(store, &host)?;
-    if driver_name != "none" {
-        return Err(CmdError::new(
-            "Error creating machine: Error running provisioning: provisioning over SSH is not implemented yet",
-        ));
-    }
+    libmachine::provision::set_native_ssh(ctx.globals.bool("native-ssh"));
+    let opts = CreateOptions {
+        ssh_wait_timeout: Duration::from_secs(
+            u64::try_from(parsed.int("ssh-wait-timeout")).unwrap_or(0),
+        ),
+    };
+    libmachine::create::create(store, &mut host, &opts)
+        .map_err(|e| CmdError::with_code(e.code, e.message))?;
     libmachine::info!(
         "To see how to connect your Docker Client to the Docker Engine running on this virtual machine, run: {} env {name}",
         ctx.argv0
     );
     Ok(())
-}
-
-fn save(store: &libmachine::Store, host: &Host) -> Result<(), CmdError> {
-    store
-        .save(host)
-        .map_err(|e| CmdError::new(format!("Error attempting to save store: {e}")))
 }
 
 /// The values handed to the driver: every driver flag, with its default when unset.

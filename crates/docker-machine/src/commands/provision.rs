@@ -1,6 +1,7 @@
 //! `provision` and `upgrade`: re-run provisioning / upgrade Docker on machines.
 
 use crate::cli::{CmdError, Command, Context};
+use libmachine::Host;
 
 pub fn command() -> Command {
     super::simple("provision", "Re-provision existing machines", "", action)
@@ -15,10 +16,18 @@ pub fn upgrade() -> Command {
     )
 }
 
-fn action(_ctx: &Context) -> Result<(), CmdError> {
-    Err(CmdError::new("provision: not implemented yet"))
+/// A full provisioning run on each machine (compat.md 2.2), then the TLS check.
+fn action(ctx: &Context) -> Result<(), CmdError> {
+    let names = super::target_names(ctx)?;
+    libmachine::provision::set_native_ssh(ctx.globals.bool("native-ssh"));
+    super::for_each_machine(ctx, &names, Host::provision)?;
+    Ok(())
 }
 
-fn upgrade_action(_ctx: &Context) -> Result<(), CmdError> {
-    Err(CmdError::new("upgrade: not implemented yet"))
+/// Upgrade the Docker packages installed on each machine and restart the daemon.
+fn upgrade_action(ctx: &Context) -> Result<(), CmdError> {
+    let names = super::target_names(ctx)?;
+    libmachine::provision::set_native_ssh(ctx.globals.bool("native-ssh"));
+    super::for_each_machine(ctx, &names, Host::upgrade)?;
+    Ok(())
 }

@@ -21,6 +21,40 @@ pub fn command() -> Command {
     }
 }
 
-fn action(_ctx: &Context) -> Result<(), CmdError> {
-    Err(CmdError::new("regenerate-certs: not implemented yet"))
+/// compat.md 7.3: prompt unless `-f`; `--client-certs` replaces the CA and the client
+/// certificate (once per set of certificate files, however many machines share them);
+/// then each machine gets a new server certificate and a daemon restart. Docker is not
+/// reinstalled.
+fn action(ctx: &Context) -> Result<(), CmdError> {
+    if !ctx.flags.bool("force")
+        && !super::rm::confirm("Regenerate TLS machine certs?  Warning: this is irreversible.")
+    {
+        return Ok(());
+    }
+    let names = super::target_names(ctx)?;
+    libmachine::info!("Regenerating TLS certificates");
+    libmachine::provision::set_native_ssh(ctx.globals.bool("native-ssh"));
+    if ctx.flags.bool("client-certs") {
+        let mut done = Vec::new();
+        for name in &names {
+            // A machine that does not load is reported by the per-machine pass below.
+            let Ok(host) = ctx.store.load(name) else {
+                continue;
+            };
+            let auth = host.options.auth;
+            let key = [
+                auth.ca_cert_path.clone(),
+                auth.ca_private_key_path.clone(),
+                auth.client_cert_path.clone(),
+                auth.client_key_path.clone(),
+            ];
+            if done.contains(&key) {
+                continue;
+            }
+            libmachine::provision::regenerate_local_certs(&auth, &ctx.store)?;
+            done.push(key);
+        }
+    }
+    super::for_each_machine(ctx, &names, |host| host.regenerate_certs(false))?;
+    Ok(())
 }

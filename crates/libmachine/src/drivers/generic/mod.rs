@@ -1,15 +1,28 @@
 //! The `generic` driver: an existing Linux server reached over SSH. Nothing is created
 //! remotely by the driver; provisioning installs and configures Docker on it.
+//!
+//! * State: `Running` when the Docker port accepts a TCP connection or the SSH port
+//!   answers with an SSH banner (a port forward that accepts connections with nothing
+//!   behind it is not enough), else `Stopped`; never an error unless the configuration
+//!   is broken. The original only tried a TCP connection to the SSH port.
+//! * start/stop/kill are refused as in the original (the host's power is not
+//!   docker-machine's); restart = `sudo shutdown -r now` over SSH.
+//! * rm: unless created with `--generic-keep-remote-config`, removes what provisioning
+//!   put on the host (`/etc/docker/{ca,server,server-key}.pem`, the systemd drop-in) and
+//!   restarts Docker, which keeps running without TLS on its Unix socket. Docker itself
+//!   stays installed. An unreachable host makes `rm` fail (`rm -f` removes anyway). The
+//!   original left everything on the host (compat.md 10, item 14).
 
 use super::{BaseDriver, Driver, DriverSpec, HostNotRunning};
 use crate::mcnflag::{DriverOptions, Flag};
+use crate::ssh::{SshClient, SshTarget};
 use crate::state::State;
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub static SPEC: DriverSpec = DriverSpec {
     name: "generic",
@@ -41,6 +54,17 @@ fn create_flags() -> Vec<Flag> {
             "",
         ),
         Flag::int("generic-ssh-port", "GENERIC_SSH_PORT", "SSH port", 22),
+        Flag::int(
+            "generic-engine-listen-port",
+            "GENERIC_ENGINE_LISTEN_PORT",
+            "Port dockerd listens on inside the host when it is reached through a port forward to --generic-engine-port (0: the same port)",
+            0,
+        ),
+        Flag::bool(
+            "generic-keep-remote-config",
+            "GENERIC_KEEP_REMOTE_CONFIG",
+            "Keep Docker's TLS configuration on the host at rm (by default rm deletes the certificates in /etc/docker and the systemd drop-in docker-machine wrote, and restarts Docker without TLS)",
+        ),
     ]
 }
 
@@ -51,7 +75,35 @@ struct Own {
     engine_port: i64,
     #[serde(rename = "SSHKey")]
     ssh_key: String,
+    /// Written only when set, so configs of the original round-trip unchanged.
+    #[serde(rename = "EngineListenPort", skip_serializing_if = "is_zero")]
+    engine_listen_port: i64,
+    #[serde(rename = "KeepRemoteConfig", skip_serializing_if = "is_false")]
+    keep_remote_config: bool,
 }
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
+}
+
+/// What `rm` runs on the host: the files provisioning wrote are deleted and Docker is
+/// restarted with its packaged configuration (no TCP listener, no TLS). dockerd run by
+/// the drop-in replaced the socket unit's `/var/run/docker.sock` with its own, so
+/// `docker.socket` is restarted too before the packaged `-H fd://` daemon starts.
+const REMOVE_REMOTE_CONFIG: &str = "sudo rm -f /etc/docker/ca.pem /etc/docker/server.pem /etc/docker/server-key.pem /etc/systemd/system/docker.service.d/10-machine.conf \
+&& { sudo rmdir /etc/systemd/system/docker.service.d 2>/dev/null || true; } \
+&& if [ -f /etc/conf.d/docker.orig ]; then sudo mv -f /etc/conf.d/docker.orig /etc/conf.d/docker; fi \
+&& if command -v systemctl >/dev/null 2>&1; then \
+sudo systemctl daemon-reload \
+&& if systemctl cat docker.service >/dev/null 2>&1; then \
+sudo systemctl stop docker.service \
+&& if systemctl cat docker.socket >/dev/null 2>&1; then sudo systemctl restart docker.socket; fi \
+&& sudo systemctl start docker.service; fi; \
+elif command -v rc-service >/dev/null 2>&1; then sudo rc-service docker restart; fi";
 
 pub struct GenericDriver {
     base: BaseDriver,
@@ -64,7 +116,7 @@ impl GenericDriver {
             base: BaseDriver::new(machine_name, store_path),
             own: Own {
                 engine_port: 2376,
-                ssh_key: String::new(),
+                ..Own::default()
             },
         }
     }
@@ -79,6 +131,26 @@ impl GenericDriver {
     fn log(&self, msg: &str) {
         crate::log::info(&format!("({}) {msg}", self.base.machine_name));
     }
+
+    fn ssh(&self) -> Result<Box<dyn SshClient>> {
+        crate::provision::ssh_client(&SshTarget::from_driver(self)?)
+    }
+
+    fn engine_port(&self) -> Result<u16> {
+        u16::try_from(self.own.engine_port)
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| anyhow!("invalid engine port {}", self.own.engine_port))
+    }
+}
+
+/// Whether a TCP connection to `host:port` succeeds within `timeout`.
+fn tcp_accepts(host: &str, port: u16, timeout: Duration) -> bool {
+    (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .is_some_and(|a| TcpStream::connect_timeout(&a, timeout).is_ok())
 }
 
 /// `host:port`, with IPv6 literals bracketed (Go's `net.JoinHostPort`).
@@ -109,6 +181,11 @@ impl Driver for GenericDriver {
         self.base.ssh_user = opts.string("generic-ssh-user");
         self.own.ssh_key = opts.string("generic-ssh-key");
         self.base.ssh_port = opts.int("generic-ssh-port");
+        self.own.engine_listen_port = opts.int("generic-engine-listen-port");
+        self.own.keep_remote_config = opts.bool("generic-keep-remote-config");
+        if !(0..=65535).contains(&self.own.engine_listen_port) {
+            bail!("--generic-engine-listen-port must be a TCP port (0-65535)");
+        }
         if self.base.ip_address.is_empty() {
             bail!("generic driver requires the --generic-ip-address option");
         }
@@ -141,17 +218,18 @@ impl Driver for GenericDriver {
         Ok(())
     }
     fn state(&self) -> Result<State> {
-        let addr = join_host_port(&self.ip()?, i64::from(self.ssh_port()?));
-        let reachable = addr
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut a| a.next())
-            .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(15)).is_ok());
-        Ok(if reachable {
-            State::Running
-        } else {
-            State::Stopped
-        })
+        let ip = self.ip()?;
+        let ssh_port = self.ssh_port()?;
+        let engine_port = self.engine_port()?;
+        if tcp_accepts(&ip, engine_port, Duration::from_secs(3)) {
+            return Ok(State::Running);
+        }
+        Ok(
+            match crate::provision::probe_ssh_banner(&ip, ssh_port, Duration::from_secs(5)) {
+                Ok(_) => State::Running,
+                Err(_) => State::Stopped,
+            },
+        )
     }
     fn url(&self) -> Result<String> {
         if self.state()? != State::Running {
@@ -168,13 +246,100 @@ impl Driver for GenericDriver {
     fn stop(&mut self) -> Result<()> {
         bail!("generic driver does not support stop")
     }
+    /// `sudo shutdown -r now` over SSH, then wait (at most a minute) until SSH stops
+    /// answering, so that the caller's wait for Running sees the machine come back.
     fn restart(&mut self) -> Result<()> {
-        bail!("generic driver does not support restart yet")
+        let client = self.ssh()?;
+        // The connection may drop as the host goes down: only a refusal is an error.
+        if let Ok(out) = client.output("sudo shutdown -r now") {
+            if out.status != 0 {
+                bail!(
+                    "ssh command error:\ncommand : sudo shutdown -r now\nerr     : exit status {}\noutput  : {}{}",
+                    out.status,
+                    out.stdout,
+                    out.stderr
+                );
+            }
+        }
+        let (ip, port) = (self.ip()?, self.ssh_port()?);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline
+            && crate::provision::probe_ssh_banner(&ip, port, Duration::from_secs(3)).is_ok()
+        {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        Ok(())
     }
     fn kill(&mut self) -> Result<()> {
         bail!("generic driver does not support kill")
     }
+    /// Undo what provisioning put on the host (see the module docs), unless the machine
+    /// was created with `--generic-keep-remote-config` or was never provisioned.
     fn remove(&mut self) -> Result<()> {
+        if self.own.keep_remote_config {
+            return Ok(());
+        }
+        // Provisioning writes the server certificate here before touching the host.
+        if !self.base.machine_dir().join("server.pem").exists() {
+            return Ok(());
+        }
+        let ip = self.ip()?;
+        self.log(&format!(
+            "Removing the Docker TLS configuration and certificates docker-machine put on {ip}..."
+        ));
+        let out = self
+            .ssh()
+            .and_then(|c| c.output(REMOVE_REMOTE_CONFIG))
+            .map_err(|e| {
+                anyhow!(
+                    "Error removing the Docker configuration from {ip}: {}",
+                    crate::provision::ssh_error_text(&format!("{e:#}"))
+                )
+            })?;
+        if out.status != 0 {
+            bail!(
+                "Error removing the Docker configuration from {ip}: exit status {}: {}",
+                out.status,
+                crate::provision::one_line(&format!("{}{}", out.stdout, out.stderr))
+            );
+        }
         Ok(())
+    }
+    fn docker_port_in_machine(&self) -> Option<u16> {
+        u16::try_from(self.own.engine_listen_port)
+            .ok()
+            .filter(|p| *p != 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn remove_script_is_valid_sh() {
+        let out = std::process::Command::new("sh")
+            .args(["-n", "-c", REMOVE_REMOTE_CONFIG])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!REMOVE_REMOTE_CONFIG.contains('\n'));
+    }
+
+    #[test]
+    fn new_keys_only_when_set() {
+        let mut d = GenericDriver::new("g", "/s");
+        let json = d.to_json();
+        assert!(json.get("EngineListenPort").is_none() && json.get("KeepRemoteConfig").is_none());
+        d.own.engine_listen_port = 2376;
+        d.own.keep_remote_config = true;
+        let back = GenericDriver::from_json(d.to_json()).unwrap();
+        assert_eq!(back.docker_port_in_machine(), Some(2376));
+        assert!(back.own.keep_remote_config);
     }
 }

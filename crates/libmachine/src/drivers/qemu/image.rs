@@ -32,10 +32,20 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn base_name(spec: &str) -> String {
-    let name = spec.trim_end_matches('/').rsplit('/').next().unwrap_or("image");
+    let name = spec
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("image");
     let name: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if name.is_empty() {
         "image".into()
@@ -69,7 +79,9 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 pub fn fetch(store_path: &Path, url: &str, expected: Option<&str>, quiet: bool) -> Result<PathBuf> {
     let dest = cached_download_path(store_path, url);
     let sum_file = PathBuf::from(format!("{}.sha256", dest.display()));
-    let expected = expected.map(|e| e.trim().to_ascii_lowercase()).filter(|e| !e.is_empty());
+    let expected = expected
+        .map(|e| e.trim().to_ascii_lowercase())
+        .filter(|e| !e.is_empty());
     if dest.exists() {
         let recorded = fs::read_to_string(&sum_file).unwrap_or_default();
         let actual = sha256_file(&dest)?;
@@ -80,8 +92,11 @@ pub fn fetch(store_path: &Path, url: &str, expected: Option<&str>, quiet: bool) 
         let _ = fs::remove_file(&dest);
     }
     crate::store::create_private_dir(dest.parent().expect("cache dir"))?;
-    let mut tmp = tempfile::Builder::new().prefix(".download").tempfile_in(dest.parent().expect("cache dir"))?;
-    let actual = download(url, tmp.as_file_mut(), quiet).with_context(|| format!("downloading {url}"))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".download")
+        .tempfile_in(dest.parent().expect("cache dir"))?;
+    let actual =
+        download(url, tmp.as_file_mut(), quiet).with_context(|| format!("downloading {url}"))?;
     if let Some(e) = &expected {
         if *e != actual {
             bail!("downloading {url}: sha256 mismatch: expected {e}, got {actual}");
@@ -117,11 +132,16 @@ fn download(url: &str, out: &mut fs::File, quiet: bool) -> Result<String> {
     let bar = if quiet {
         indicatif::ProgressBar::hidden()
     } else {
-        let bar = indicatif::ProgressBar::with_draw_target(total, indicatif::ProgressDrawTarget::stderr());
+        let bar = indicatif::ProgressBar::with_draw_target(
+            total,
+            indicatif::ProgressDrawTarget::stderr(),
+        );
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{bytes}/{total_bytes} [{bar:40}] {bytes_per_sec} {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{bytes}/{total_bytes} [{bar:40}] {bytes_per_sec} {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         bar
     };
@@ -146,15 +166,22 @@ fn download(url: &str, out: &mut fs::File, quiet: bool) -> Result<String> {
 /// content hash, so that rebuilding the file in place never pulls an overlay's backing
 /// file from under a machine. Copies once per content.
 pub fn import_local(store_path: &Path, path: &Path) -> Result<PathBuf> {
-    let meta = fs::metadata(path).map_err(|e| anyhow::anyhow!("{}", crate::store::go_io_error("stat", path, &e)))?;
+    let meta = fs::metadata(path)
+        .map_err(|e| anyhow::anyhow!("{}", crate::store::go_io_error("stat", path, &e)))?;
     if !meta.is_file() {
         bail!("{} is not a file", path.display());
     }
     let sum = sha256_file(path)?;
-    let dest = cache_dir(store_path).join(format!("{}-{}", &sum[..16], base_name(&path.to_string_lossy())));
+    let dest = cache_dir(store_path).join(format!(
+        "{}-{}",
+        &sum[..16],
+        base_name(&path.to_string_lossy())
+    ));
     if !dest.exists() {
         crate::store::create_private_dir(dest.parent().expect("cache dir"))?;
-        let tmp = tempfile::Builder::new().prefix(".import").tempfile_in(dest.parent().expect("cache dir"))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".import")
+            .tempfile_in(dest.parent().expect("cache dir"))?;
         // A hard link costs nothing when the cache is on the same file system.
         let _ = fs::remove_file(tmp.path());
         if fs::hard_link(path, tmp.path()).is_err() {
@@ -169,7 +196,8 @@ pub fn import_local(store_path: &Path, path: &Path) -> Result<PathBuf> {
 /// partition table or a bare ext2/3/4 file system. Anything else is not a disk image.
 pub fn disk_format(path: &Path) -> Result<&'static str> {
     let mut head = vec![0u8; 2048];
-    let mut f = fs::File::open(path).map_err(|e| anyhow::anyhow!("{}", crate::store::go_io_error("open", path, &e)))?;
+    let mut f = fs::File::open(path)
+        .map_err(|e| anyhow::anyhow!("{}", crate::store::go_io_error("open", path, &e)))?;
     let n = read_up_to(&mut f, &mut head)?;
     let head = &head[..n];
     if head.starts_with(b"QFI\xfb") {
@@ -181,7 +209,10 @@ pub fn disk_format(path: &Path) -> Result<&'static str> {
     if mbr || gpt || ext {
         return Ok("raw");
     }
-    bail!("{} is not a disk image (neither qcow2 nor a raw disk)", path.display())
+    bail!(
+        "{} is not a disk image (neither qcow2 nor a raw disk)",
+        path.display()
+    )
 }
 
 fn read_up_to(f: &mut fs::File, buf: &mut [u8]) -> io::Result<usize> {
@@ -203,14 +234,27 @@ pub fn check_with_qemu_img(qemu_img: &str, path: &Path, format: &str) -> Result<
         .output()
         .with_context(|| format!("running {qemu_img}"))?;
     if !out.status.success() {
-        bail!("{} is not a usable {format} image: {}", path.display(), String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "{} is not a usable {format} image: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     let info: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-    Ok(info.get("virtual-size").and_then(|v| v.as_u64()).unwrap_or(0))
+    Ok(info
+        .get("virtual-size")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0))
 }
 
 /// The machine's disk: a qcow2 overlay on the base, `size_mb` big (at least the base's size).
-pub fn create_overlay(qemu_img: &str, base: &Path, base_format: &str, overlay: &Path, size_mb: u64) -> Result<()> {
+pub fn create_overlay(
+    qemu_img: &str,
+    base: &Path,
+    base_format: &str,
+    overlay: &Path,
+    size_mb: u64,
+) -> Result<()> {
     let out = Command::new(qemu_img)
         .args(["create", "-q", "-f", "qcow2", "-F", base_format, "-b"])
         .arg(base)
@@ -219,7 +263,10 @@ pub fn create_overlay(qemu_img: &str, base: &Path, base_format: &str, overlay: &
         .output()
         .with_context(|| format!("running {qemu_img}"))?;
     if !out.status.success() {
-        bail!("creating the disk: {}", String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "creating the disk: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     Ok(())
 }
@@ -233,7 +280,10 @@ mod tests {
     /// A one-file HTTP server on loopback that counts the requests it answered.
     fn serve(body: Vec<u8>) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/images/test.qcow2", listener.local_addr().unwrap());
+        let url = format!(
+            "http://{}/images/test.qcow2",
+            listener.local_addr().unwrap()
+        );
         let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = hits.clone();
         std::thread::spawn(move || {
@@ -245,7 +295,10 @@ mod tests {
                     line.clear();
                 }
                 counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
                 let _ = stream.write_all(head.as_bytes());
                 let _ = stream.write_all(&body);
             }
@@ -265,10 +318,18 @@ mod tests {
         let path = fetch(store.path(), &url, Some(&sha(&body)), true).unwrap();
         assert_eq!(fs::read(&path).unwrap(), body);
         assert!(path.starts_with(cache_dir(store.path())));
-        assert!(path.file_name().unwrap().to_string_lossy().ends_with("-test.qcow2"));
+        assert!(path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .ends_with("-test.qcow2"));
         let again = fetch(store.path(), &url, None, true).unwrap();
         assert_eq!(again, path);
-        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1, "the cached file is reused");
+        assert_eq!(
+            hits.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "the cached file is reused"
+        );
         // A damaged cache entry is fetched again.
         fs::write(&path, b"damaged").unwrap();
         fetch(store.path(), &url, None, true).unwrap();
@@ -280,7 +341,9 @@ mod tests {
     fn a_wrong_checksum_keeps_nothing() {
         let store = tempfile::tempdir().unwrap();
         let (url, _) = serve(b"some image bytes".to_vec());
-        let err = fetch(store.path(), &url, Some(&"0".repeat(64)), true).unwrap_err().to_string();
+        let err = fetch(store.path(), &url, Some(&"0".repeat(64)), true)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("sha256 mismatch"), "{err}");
         let left: Vec<_> = fs::read_dir(cache_dir(store.path())).unwrap().collect();
         assert!(left.is_empty(), "nothing kept: {left:?}");
@@ -300,7 +363,10 @@ mod tests {
         assert_eq!(disk_format(&raw).unwrap(), "raw");
         let text = dir.path().join("c.txt");
         fs::write(&text, "hello").unwrap();
-        assert!(disk_format(&text).unwrap_err().to_string().contains("not a disk image"));
+        assert!(disk_format(&text)
+            .unwrap_err()
+            .to_string()
+            .contains("not a disk image"));
     }
 
     #[test]
@@ -313,6 +379,10 @@ mod tests {
         fs::write(&src, b"version two").unwrap();
         let second = import_local(store.path(), &src).unwrap();
         assert_ne!(first, second, "a rebuilt image gets a new cache name");
-        assert_eq!(fs::read(&first).unwrap(), b"version one", "the old base stays for its overlays");
+        assert_eq!(
+            fs::read(&first).unwrap(),
+            b"version one",
+            "the old base stays for its overlays"
+        );
     }
 }

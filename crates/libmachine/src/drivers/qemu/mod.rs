@@ -124,11 +124,17 @@ impl QemuDriver {
         let mut base = BaseDriver::new(machine_name, store_path);
         base.ip_address = "127.0.0.1".into();
         base.ssh_user = "docker".into();
-        QemuDriver { base, own: Own::default() }
+        QemuDriver {
+            base,
+            own: Own::default(),
+        }
     }
 
     fn from_json(json: Value) -> Result<QemuDriver> {
-        Ok(QemuDriver { base: serde_json::from_value(json.clone())?, own: serde_json::from_value(json)? })
+        Ok(QemuDriver {
+            base: serde_json::from_value(json.clone())?,
+            own: serde_json::from_value(json)?,
+        })
     }
 
     fn log(&self, msg: &str) {
@@ -203,9 +209,16 @@ impl QemuDriver {
         for attempt in 0..5 {
             let ssh = self.base.ssh_port_or_default();
             let docker = u16::try_from(self.own.engine_port).unwrap_or(0);
-            let ssh = if attempt == 0 && ssh != 22 && process::port_is_free(ssh) { ssh } else { process::free_port()? };
-            let docker =
-                if attempt == 0 && process::port_is_free(docker) { docker } else { process::free_port()? };
+            let ssh = if attempt == 0 && ssh != 22 && process::port_is_free(ssh) {
+                ssh
+            } else {
+                process::free_port()?
+            };
+            let docker = if attempt == 0 && process::port_is_free(docker) {
+                docker
+            } else {
+                process::free_port()?
+            };
             if ssh == docker {
                 continue;
             }
@@ -348,18 +361,33 @@ impl Driver for QemuDriver {
         process::choose_accel(&self.own.accel)?;
         if let Some(total) = host_memory_mb() {
             if self.own.memory > total {
-                bail!("--qemu-memory {} MB is more than this host has ({total} MB)", self.own.memory);
+                bail!(
+                    "--qemu-memory {} MB is more than this host has ({total} MB)",
+                    self.own.memory
+                );
             }
         }
         let store = self.store_path();
-        let cached = image::is_url(&self.own.image) && image::cached_download_path(&store, &self.own.image).exists();
+        let cached = image::is_url(&self.own.image)
+            && image::cached_download_path(&store, &self.own.image).exists();
         if let Some(free) = free_disk_mb(&store) {
-            let needed = MIN_FREE_MB + if image::is_url(&self.own.image) && !cached { 1024 } else { 0 };
+            let needed = MIN_FREE_MB
+                + if image::is_url(&self.own.image) && !cached {
+                    1024
+                } else {
+                    0
+                };
             if free < needed {
-                bail!("not enough disk space in {}: {free} MB free, at least {needed} MB needed", store.display());
+                bail!(
+                    "not enough disk space in {}: {free} MB free, at least {needed} MB needed",
+                    store.display()
+                );
             }
         }
-        for (flag, path) in [("--qemu-kernel", &self.own.kernel), ("--qemu-initrd", &self.own.initrd)] {
+        for (flag, path) in [
+            ("--qemu-kernel", &self.own.kernel),
+            ("--qemu-initrd", &self.own.initrd),
+        ] {
             if !path.is_empty() && !Path::new(path).is_file() {
                 bail!("{flag} {path}: no such file");
             }
@@ -383,26 +411,45 @@ impl Driver for QemuDriver {
         self.own.base_format = format.to_string();
         let store = self.store_path();
         if !self.own.kernel.is_empty() {
-            self.own.kernel_path = image::import_local(&store, Path::new(&self.own.kernel))?.to_string_lossy().into_owned();
+            self.own.kernel_path = image::import_local(&store, Path::new(&self.own.kernel))?
+                .to_string_lossy()
+                .into_owned();
         }
         if !self.own.initrd.is_empty() {
-            self.own.initrd_path = image::import_local(&store, Path::new(&self.own.initrd))?.to_string_lossy().into_owned();
+            self.own.initrd_path = image::import_local(&store, Path::new(&self.own.initrd))?
+                .to_string_lossy()
+                .into_owned();
         }
 
         self.log("Creating SSH key...");
         let key = dir.join("id_rsa");
         crate::ssh::keys::generate_key_pair(&key)?;
-        let public = std::fs::read_to_string(dir.join("id_rsa.pub")).context("reading the public key")?;
+        let public =
+            std::fs::read_to_string(dir.join("id_rsa.pub")).context("reading the public key")?;
 
         self.log("Creating the cloud-init seed...");
         let name = &self.base.machine_name;
-        let instance = format!("iid-{name}-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs());
-        let seed = seed::build(&seed::user_data(name, &self.base.ssh_user, &public), &seed::meta_data(&instance, name))?;
+        let instance = format!(
+            "iid-{name}-{}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_secs()
+        );
+        let seed = seed::build(
+            &seed::user_data(name, &self.base.ssh_user, &public),
+            &seed::meta_data(&instance, name),
+        )?;
         crate::store::write_atomic(&dir.join("seed.img"), &seed, 0o600)?;
 
         self.log(&format!("Creating a {} MB disk...", self.own.disk_size));
         let size = u64::try_from(self.own.disk_size).unwrap_or(20000);
-        image::create_overlay(&self.qemu_img(), &base, format, &dir.join("disk.qcow2"), size)?;
+        image::create_overlay(
+            &self.qemu_img(),
+            &base,
+            format,
+            &dir.join("disk.qcow2"),
+            size,
+        )?;
 
         self.start_vm()
     }

@@ -18,7 +18,11 @@ pub enum Accel {
 /// A /dev/kvm without them (nested "PVM" hosts) runs stock kernels far slower than
 /// software emulation, so it does not count. Returns the choice and why.
 pub fn choose_accel(wanted: &str) -> Result<(Accel, String)> {
-    let kvm_usable = fs::OpenOptions::new().read(true).write(true).open("/dev/kvm").is_ok();
+    let kvm_usable = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .is_ok();
     let cpu_flags = fs::read_to_string("/proc/cpuinfo")
         .map(|c| c.split_whitespace().any(|w| w == "vmx" || w == "svm"))
         .unwrap_or(false);
@@ -81,7 +85,12 @@ impl Launch<'_> {
         let mut a: Vec<String> = vec!["-name".into(), self.name.into()];
         match self.accel {
             Accel::Kvm => a.extend(["-accel".into(), "kvm".into(), "-cpu".into(), "host".into()]),
-            Accel::Tcg => a.extend(["-accel".into(), "tcg,thread=multi".into(), "-cpu".into(), "max".into()]),
+            Accel::Tcg => a.extend([
+                "-accel".into(),
+                "tcg,thread=multi".into(),
+                "-cpu".into(),
+                "max".into(),
+            ]),
         }
         a.extend([
             "-machine".into(),
@@ -102,7 +111,10 @@ impl Launch<'_> {
         }
         a.extend([
             "-drive".into(),
-            format!("file={},format=qcow2,if=virtio,discard=unmap", d("disk.qcow2")),
+            format!(
+                "file={},format=qcow2,if=virtio,discard=unmap",
+                d("disk.qcow2")
+            ),
             "-drive".into(),
             format!("file={},format=raw,if=virtio,readonly=on", d("seed.img")),
             // User-mode networking: the VM reaches out through QEMU; from the host only
@@ -142,7 +154,11 @@ impl Launch<'_> {
             .output()
             .with_context(|| format!("starting {}", self.binary))?;
         if !out.status.success() {
-            bail!("{} failed: {}", self.binary, String::from_utf8_lossy(&out.stderr).trim());
+            bail!(
+                "{} failed: {}",
+                self.binary,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
         }
         Ok(())
     }
@@ -150,7 +166,11 @@ impl Launch<'_> {
 
 /// The pid in the pid file, if that process is still alive.
 pub fn running_pid(dir: &Path) -> Option<i32> {
-    let pid: i32 = fs::read_to_string(pid_file(dir)).ok()?.trim().parse().ok()?;
+    let pid: i32 = fs::read_to_string(pid_file(dir))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     if pid <= 0 {
         return None;
     }

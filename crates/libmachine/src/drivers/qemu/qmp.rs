@@ -18,11 +18,15 @@ pub struct Qmp {
 impl Qmp {
     /// Connect and leave the greeting/capabilities handshake done.
     pub fn connect(socket: &Path, timeout: Duration) -> Result<Qmp> {
-        let stream = UnixStream::connect(socket).with_context(|| format!("connecting to QMP socket {}", socket.display()))?;
+        let stream = UnixStream::connect(socket)
+            .with_context(|| format!("connecting to QMP socket {}", socket.display()))?;
         stream.set_read_timeout(Some(timeout))?;
         stream.set_write_timeout(Some(timeout))?;
         let writer = stream.try_clone()?;
-        let mut qmp = Qmp { reader: BufReader::new(stream), writer };
+        let mut qmp = Qmp {
+            reader: BufReader::new(stream),
+            writer,
+        };
         let greeting = qmp.read_message()?;
         if greeting.get("QMP").is_none() {
             bail!("unexpected QMP greeting: {greeting}");
@@ -46,7 +50,10 @@ impl Qmp {
                 continue;
             }
             if let Some(err) = reply.get("error") {
-                bail!("QMP {command}: {}", err.get("desc").and_then(Value::as_str).unwrap_or("error"));
+                bail!(
+                    "QMP {command}: {}",
+                    err.get("desc").and_then(Value::as_str).unwrap_or("error")
+                );
             }
             if let Some(ret) = reply.get("return") {
                 return Ok(ret.clone());
@@ -57,12 +64,19 @@ impl Qmp {
     /// The VM's run state (`running`, `paused`, `shutdown`...).
     pub fn status(&mut self) -> Result<String> {
         let ret = self.execute("query-status", None)?;
-        Ok(ret.get("status").and_then(Value::as_str).unwrap_or_default().to_string())
+        Ok(ret
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string())
     }
 
     fn read_message(&mut self) -> Result<Value> {
         let mut line = String::new();
-        let n = self.reader.read_line(&mut line).context("reading from QMP")?;
+        let n = self
+            .reader
+            .read_line(&mut line)
+            .context("reading from QMP")?;
         if n == 0 {
             bail!("QMP connection closed");
         }

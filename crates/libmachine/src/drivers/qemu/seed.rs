@@ -35,7 +35,10 @@ pub fn meta_data(instance_id: &str, hostname: &str) -> String {
 /// A 1 MiB FAT12 image with the two seed files.
 pub fn build(user_data: &str, meta_data: &str) -> Result<Vec<u8>> {
     let mut image = Cursor::new(vec![0u8; 1024 * 1024]);
-    fatfs::format_volume(&mut image, fatfs::FormatVolumeOptions::new().volume_label(*b"CIDATA     "))?;
+    fatfs::format_volume(
+        &mut image,
+        fatfs::FormatVolumeOptions::new().volume_label(*b"CIDATA     "),
+    )?;
     {
         let fs = fatfs::FileSystem::new(&mut image, fatfs::FsOptions::new())?;
         let root = fs.root_dir();
@@ -55,16 +58,28 @@ mod tests {
 
     #[test]
     fn seed_holds_both_files_under_the_cidata_label() {
-        let img = build(&user_data("m1", "docker", "ssh-rsa AAAA"), &meta_data("iid-m1-1", "m1")).unwrap();
+        let img = build(
+            &user_data("m1", "docker", "ssh-rsa AAAA"),
+            &meta_data("iid-m1-1", "m1"),
+        )
+        .unwrap();
         let mut cursor = Cursor::new(img);
         let fs = fatfs::FileSystem::new(&mut cursor, fatfs::FsOptions::new()).unwrap();
         assert_eq!(fs.volume_label().trim_end(), "CIDATA");
         let mut text = String::new();
-        fs.root_dir().open_file("user-data").unwrap().read_to_string(&mut text).unwrap();
+        fs.root_dir()
+            .open_file("user-data")
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
         assert!(text.starts_with("#cloud-config\n"));
         assert!(text.contains("      - ssh-rsa AAAA\n"));
         let mut meta = String::new();
-        fs.root_dir().open_file("meta-data").unwrap().read_to_string(&mut meta).unwrap();
+        fs.root_dir()
+            .open_file("meta-data")
+            .unwrap()
+            .read_to_string(&mut meta)
+            .unwrap();
         assert_eq!(meta, "instance-id: iid-m1-1\nlocal-hostname: m1\n");
     }
 }

@@ -1,0 +1,163 @@
+//! The machine-level operations built on provisioning: `provision`, `regenerate-certs`,
+//! `upgrade` and the daemon wait after `start`/`restart` (methods of [`Host`]).
+
+use super::{engine, wait_for_ssh, Provisioner, Target, DEFAULT_SSH_WAIT};
+use crate::host::Host;
+use crate::options::AuthOptions;
+use crate::ssh::{SshClient, SshTarget};
+use crate::state::State;
+use crate::store::Store;
+use crate::tlsconfig;
+use anyhow::{anyhow, bail, Result};
+use std::path::Path;
+use std::time::Duration;
+
+impl Host {
+    /// Where SSH reaches the machine (from the driver).
+    pub fn ssh_target(&self) -> Result<SshTarget> {
+        SshTarget::from_driver(self.driver.as_ref())
+    }
+
+    /// An SSH client for the machine (external `ssh` or the built-in one, see
+    /// [`super::set_native_ssh`]).
+    pub fn ssh_client(&self) -> Result<Box<dyn SshClient>> {
+        super::ssh_client(&self.ssh_target()?)
+    }
+
+    /// What provisioning needs: names, the machine's IP, the daemon port, the options.
+    pub fn provision_target(&self) -> Result<Target<'_>> {
+        let url = self.driver.url()?;
+        let daemon_port = match self.driver.docker_port_in_machine() {
+            Some(port) => port,
+            None => engine::url_port(&url)
+                .map_err(|e| anyhow!("Error parsing the Docker URL {url:?}: {e}"))?,
+        };
+        Ok(Target {
+            machine_name: &self.name,
+            driver_name: &self.driver_name,
+            ip: self.driver.ip()?,
+            daemon_port,
+            engine: &self.options.engine,
+            swarm: &self.options.swarm,
+            auth: &self.options.auth,
+        })
+    }
+
+    /// `Waiting for SSH to be available...`, then `Detecting the provisioner...`: a
+    /// working SSH client; the caller detects with it.
+    fn connect(&self, max_wait: Duration) -> Result<Box<dyn SshClient>> {
+        let target = self.ssh_target()?;
+        let client = super::ssh_client(&target)?;
+        crate::info!("Waiting for SSH to be available...");
+        wait_for_ssh(client.as_ref(), &target, max_wait)?;
+        crate::info!("Detecting the provisioner...");
+        Ok(client)
+    }
+
+    /// `provision`: a full provisioning run on an existing machine, then the TLS check.
+    pub fn provision(&mut self) -> Result<()> {
+        let client = self.connect(DEFAULT_SSH_WAIT)?;
+        let provisioner = Provisioner::detect(client.as_ref())?;
+        provisioner.provision(&self.provision_target()?)?;
+        self.check_docker_connection().map_err(|e| anyhow!(e))
+    }
+
+    /// `regenerate-certs`: a new server certificate (with the machine's current address in
+    /// its names), copied to the machine, and the daemon restarted with it. Docker is not
+    /// reinstalled: only the certificate and configuration part of provisioning runs.
+    /// With `client_certs`, the CA and client certificate are replaced first (which
+    /// invalidates every other machine using that CA until it is regenerated too).
+    pub fn regenerate_certs(&mut self, client_certs: bool) -> Result<()> {
+        if client_certs {
+            regenerate_local_certs(&self.options.auth, &self.store())?;
+        }
+        let client = self.connect(DEFAULT_SSH_WAIT)?;
+        let provisioner = Provisioner::detect(client.as_ref())?;
+        provisioner.configure_auth(&self.provision_target()?)?;
+        self.check_docker_connection().map_err(|e| anyhow!(e))
+    }
+
+    /// `upgrade`: upgrade the Docker packages installed on the machine and restart it.
+    pub fn upgrade(&mut self) -> Result<()> {
+        if self.driver.state()? != State::Running {
+            crate::info!("Starting machine so machine can be upgraded...");
+            self.start()?;
+        }
+        let client = self.connect(DEFAULT_SSH_WAIT)?;
+        let provisioner = Provisioner::detect(client.as_ref())?;
+        provisioner.upgrade(&self.provision_target()?)
+    }
+
+    /// The original's connection check (compat.md 7.4): a TLS handshake with the daemon,
+    /// retried briefly. The error is the 7.4 text (it ends with a newline).
+    pub fn check_docker_connection(&self) -> std::result::Result<(), String> {
+        let url = self.driver.url().map_err(|e| format!("{e:#}"))?;
+        let mut last = String::new();
+        for attempt in 0..3 {
+            match tlsconfig::check_connection_auth(
+                &url,
+                &self.options.auth,
+                tlsconfig::CONNECTION_TIMEOUT,
+            ) {
+                Ok(()) => return Ok(()),
+                Err(e) => last = e,
+            }
+            if attempt < 2 {
+                std::thread::sleep(Duration::from_secs(2));
+            }
+        }
+        let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+        let addr = rest.split('/').next().unwrap_or(rest);
+        Err(format!(
+            "Error checking and/or regenerating the certs: There was an error validating certificates for host {}: {last}\n\
+             You can attempt to regenerate them using 'docker-machine regenerate-certs [name]'.\n\
+             Be advised that this will trigger a Docker daemon restart which might stop running containers.\n",
+            crate::shell::go_quote(addr)
+        ))
+    }
+
+    /// The store this machine lives in (for the certificate lock).
+    fn store(&self) -> Store {
+        let certs = Path::new(&self.options.auth.cert_dir);
+        match certs.parent() {
+            Some(p) if !self.options.auth.cert_dir.is_empty() => Store::new(p),
+            _ => Store::new(&self.driver.base().store_path),
+        }
+    }
+}
+
+/// After `start`/`restart`: wait for SSH, detect the OS again and wait until the daemon
+/// listens on its port (the Docker URL's, not always 2376: compat.md 10, item 12).
+/// Machines without SSH (the none driver) have nothing to wait for.
+pub(crate) fn wait_for_docker(host: &mut Host) -> Result<()> {
+    if host.driver.ssh_hostname().is_err() {
+        return Ok(());
+    }
+    let client = host.connect(DEFAULT_SSH_WAIT)?;
+    let provisioner = Provisioner::detect(client.as_ref())?;
+    let port = host.provision_target()?.daemon_port;
+    provisioner.wait_for_daemon(port)
+}
+
+/// `regenerate-certs --client-certs`: replace the CA and the client certificate (the
+/// original only replaced missing or expired ones: compat.md 10, item 7).
+pub fn regenerate_local_certs(auth: &AuthOptions, store: &Store) -> Result<()> {
+    crate::info!("Regenerating local certificates");
+    for path in [
+        &auth.ca_cert_path,
+        &auth.ca_private_key_path,
+        &auth.client_cert_path,
+        &auth.client_key_path,
+    ] {
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                bail!(
+                    "{}",
+                    crate::store::go_io_error("remove", Path::new(path), &e)
+                )
+            }
+            _ => {}
+        }
+    }
+    crate::cert::bootstrap(auth, store).map_err(|e| anyhow!("Error generating certificates: {e}"))
+}
