@@ -13,7 +13,8 @@
 
 use crate::cert;
 use crate::host::Host;
-use crate::provision::{wait_for_ssh, Provisioner};
+use crate::provision::Provisioner;
+use crate::ssh::wait_for_ssh;
 use crate::state::State;
 use crate::store::Store;
 use std::time::{Duration, Instant};
@@ -115,7 +116,7 @@ fn provision_new(host: &mut Host, opts: &CreateOptions) -> Result<(), CreateErro
     let target = host
         .ssh_target()
         .map_err(|e| CreateError::step(STEP_DETECT, format!("{e:#}")))?;
-    let client = crate::provision::ssh_client(&target)
+    let client = crate::ssh::configured_client(&target)
         .map_err(|e| CreateError::step(STEP_DETECT, format!("{e:#}")))?;
     crate::info!("Waiting for SSH to be available...");
     wait_for_ssh(client.as_ref(), &target, opts.ssh_wait_timeout)

@@ -49,6 +49,15 @@ fn line_to(mut w: impl Write, msg: &str) {
     let _ = w.flush();
 }
 
+/// Multi-line text (an error with its output) folded into one line.
+pub fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[macro_export]
 macro_rules! info {
     ($($arg:tt)*) => { $crate::log::info(&format!($($arg)*)) };

@@ -185,14 +185,24 @@ fn wait_for_ssh_succeeds_against_sshd() {
     require_sshd!();
     let f = fixture();
     for (name, c) in clients(f.sshd.port, &f.rsa) {
-        ssh::wait_for_ssh(c.as_ref(), Duration::from_secs(10))
-            .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        ssh::wait_for_ssh(
+            c.as_ref(),
+            &target(f.sshd.port, &f.rsa),
+            Duration::from_secs(10),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e:#}"));
     }
 }
 
-fn assert_wait_fails(c: &dyn SshClient, max_wait: Duration, bound: Duration, what: &str) {
+fn assert_wait_fails(
+    c: &dyn SshClient,
+    t: &SshTarget,
+    max_wait: Duration,
+    bound: Duration,
+    what: &str,
+) {
     let start = Instant::now();
-    let err = ssh::wait_for_ssh(c, max_wait).unwrap_err().to_string();
+    let err = ssh::wait_for_ssh(c, t, max_wait).unwrap_err().to_string();
     let took = start.elapsed();
     assert!(
         err.starts_with("Too many retries waiting for SSH to be available.  Last error: "),
@@ -214,6 +224,7 @@ fn wait_for_ssh_gives_up_when_nothing_listens() {
     let native = NativeClient::new(&t).unwrap();
     assert_wait_fails(
         &native,
+        &t,
         Duration::from_secs(3),
         Duration::from_secs(10),
         "native",
@@ -224,6 +235,7 @@ fn wait_for_ssh_gives_up_when_nothing_listens() {
         let ext = ExternalClient::new(&t).unwrap();
         assert_wait_fails(
             &ext,
+            &t,
             Duration::from_secs(3),
             Duration::from_secs(20),
             "external",
@@ -243,6 +255,7 @@ fn wait_for_ssh_gives_up_on_a_port_that_accepts_but_never_speaks() {
         .with_connect_timeout(Duration::from_secs(1));
     assert_wait_fails(
         &native,
+        &t,
         Duration::from_secs(3),
         Duration::from_secs(8),
         "native",
@@ -252,6 +265,7 @@ fn wait_for_ssh_gives_up_on_a_port_that_accepts_but_never_speaks() {
         let ext = ExternalClient::new(&t).unwrap();
         assert_wait_fails(
             &ext,
+            &t,
             Duration::from_secs(3),
             Duration::from_secs(30),
             "external",

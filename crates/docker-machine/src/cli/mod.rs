@@ -167,6 +167,7 @@ pub fn run(argv: Vec<String>) -> i32 {
     if globals.bool("debug") {
         libmachine::log::set_debug(true);
     }
+    libmachine::ssh::use_native(globals.bool("native-ssh"));
     if globals.bool("help") {
         print!("{}", help::app_help(&app_name, &global_flags, &commands));
         return 0;

@@ -247,7 +247,6 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
         driver,
     };
 
-    libmachine::provision::set_native_ssh(ctx.globals.bool("native-ssh"));
     let opts = CreateOptions {
         ssh_wait_timeout: Duration::from_secs(
             u64::try_from(parsed.int("ssh-wait-timeout")).unwrap_or(0),

@@ -19,7 +19,6 @@ pub fn upgrade() -> Command {
 /// A full provisioning run on each machine (compat.md 2.2), then the TLS check.
 fn action(ctx: &Context) -> Result<(), CmdError> {
     let names = super::target_names(ctx)?;
-    libmachine::provision::set_native_ssh(ctx.globals.bool("native-ssh"));
     super::for_each_machine(ctx, &names, Host::provision)?;
     Ok(())
 }
@@ -27,7 +26,6 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
 /// Upgrade the Docker packages installed on each machine and restart the daemon.
 fn upgrade_action(ctx: &Context) -> Result<(), CmdError> {
     let names = super::target_names(ctx)?;
-    libmachine::provision::set_native_ssh(ctx.globals.bool("native-ssh"));
     super::for_each_machine(ctx, &names, Host::upgrade)?;
     Ok(())
 }

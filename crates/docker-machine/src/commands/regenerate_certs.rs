@@ -33,7 +33,6 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
     }
     let names = super::target_names(ctx)?;
     libmachine::info!("Regenerating TLS certificates");
-    libmachine::provision::set_native_ssh(ctx.globals.bool("native-ssh"));
     if ctx.flags.bool("client-certs") {
         let mut done = Vec::new();
         for name in &names {

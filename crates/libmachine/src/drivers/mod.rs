@@ -205,6 +205,15 @@ pub fn driver_json<T: Serialize>(base: &BaseDriver, own: &T) -> Value {
     obj
 }
 
+/// `host:port`, with IPv6 literals bracketed (Go's `net.JoinHostPort`).
+pub fn join_host_port(host: &str, port: impl std::fmt::Display) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
 /// The driver `create` uses without `-d` or `MACHINE_DRIVER`: a local QEMU VM on Linux
 /// (VirtualBox, the original's default, is not implemented here).
 pub fn default_driver() -> &'static str {

@@ -1,9 +1,10 @@
 //! The machine-level operations built on provisioning: `provision`, `regenerate-certs`,
 //! `upgrade` and the daemon wait after `start`/`restart` (methods of [`Host`]).
 
-use super::{engine, wait_for_ssh, Provisioner, Target, DEFAULT_SSH_WAIT};
+use super::{engine, Provisioner, Target, DEFAULT_SSH_WAIT};
 use crate::host::Host;
 use crate::options::AuthOptions;
+use crate::ssh::wait_for_ssh;
 use crate::ssh::{SshClient, SshTarget};
 use crate::state::State;
 use crate::store::Store;
@@ -19,9 +20,9 @@ impl Host {
     }
 
     /// An SSH client for the machine (external `ssh` or the built-in one, see
-    /// [`super::set_native_ssh`]).
+    /// [`crate::ssh::use_native`]).
     pub fn ssh_client(&self) -> Result<Box<dyn SshClient>> {
-        super::ssh_client(&self.ssh_target()?)
+        crate::ssh::configured_client(&self.ssh_target()?)
     }
 
     /// What provisioning needs: names, the machine's IP, the daemon port, the options.
@@ -47,7 +48,7 @@ impl Host {
     /// working SSH client; the caller detects with it.
     fn connect(&self, max_wait: Duration) -> Result<Box<dyn SshClient>> {
         let target = self.ssh_target()?;
-        let client = super::ssh_client(&target)?;
+        let client = crate::ssh::configured_client(&target)?;
         crate::info!("Waiting for SSH to be available...");
         wait_for_ssh(client.as_ref(), &target, max_wait)?;
         crate::info!("Detecting the provisioner...");

@@ -2,17 +2,18 @@
 //! default when `ssh` is on PATH) and a built-in client (`--native-ssh`, or no `ssh`).
 //! Provisioning and the `ssh`/`scp`/`mount` commands go through [`SshClient`].
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::Result;
 use base64::Engine;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 pub mod external;
 pub mod keys;
 pub mod native;
+mod wait;
 
 pub use external::ExternalClient;
 pub use native::NativeClient;
+pub use wait::{probe_ssh_banner, ssh_error_text, wait_for_ssh};
 
 /// Where and as whom to connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,27 +102,20 @@ pub fn client(target: &SshTarget, kind: ClientKind) -> Result<Box<dyn SshClient>
     })
 }
 
-/// Pause between attempts of [`wait_for_ssh`].
-const WAIT_INTERVAL: Duration = Duration::from_secs(1);
+static NATIVE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Wait until `exit 0` runs on the machine. Only a completed command counts: a port
-/// that accepts connections (a hypervisor's port forward) may have no sshd behind it
-/// yet. Gives up once `max_wait` has passed (each attempt is bounded by the client's
-/// connect timeout) with the original's words.
-pub fn wait_for_ssh(client: &dyn SshClient, max_wait: Duration) -> Result<()> {
-    let start = Instant::now();
-    loop {
-        let err = match client.output("exit 0") {
-            Ok(out) if out.status == 0 => return Ok(()),
-            Ok(out) => anyhow!("exit status {}", out.status),
-            Err(e) => e,
-        };
-        crate::log::debug(&format!("Error getting ssh command 'exit 0' : {err:#}"));
-        if start.elapsed() + WAIT_INTERVAL >= max_wait {
-            bail!("Too many retries waiting for SSH to be available.  Last error: {err:#}");
-        }
-        std::thread::sleep(WAIT_INTERVAL);
-    }
+/// Make `--native-ssh` the process-wide choice (set once, from the global flag).
+pub fn use_native(on: bool) {
+    NATIVE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// A client of the kind the process is configured for: external `ssh` when it is on
+/// PATH, unless `--native-ssh`.
+pub fn configured_client(target: &SshTarget) -> Result<Box<dyn SshClient>> {
+    client(
+        target,
+        default_kind(NATIVE.load(std::sync::atomic::Ordering::Relaxed)),
+    )
 }
 
 /// Quote `s` for a POSIX shell (single quotes).

@@ -13,7 +13,7 @@
 //!   stays installed. An unreachable host makes `rm` fail (`rm -f` removes anyway). The
 //!   original left everything on the host (compat.md 10, item 14).
 
-use super::{BaseDriver, Driver, DriverSpec, HostNotRunning};
+use super::{join_host_port, BaseDriver, Driver, DriverSpec, HostNotRunning};
 use crate::mcnflag::{DriverOptions, Flag};
 use crate::ssh::{SshClient, SshTarget};
 use crate::state::State;
@@ -133,7 +133,7 @@ impl GenericDriver {
     }
 
     fn ssh(&self) -> Result<Box<dyn SshClient>> {
-        crate::provision::ssh_client(&SshTarget::from_driver(self)?)
+        crate::ssh::configured_client(&SshTarget::from_driver(self)?)
     }
 
     fn engine_port(&self) -> Result<u16> {
@@ -151,15 +151,6 @@ fn tcp_accepts(host: &str, port: u16, timeout: Duration) -> bool {
         .ok()
         .and_then(|mut a| a.next())
         .is_some_and(|a| TcpStream::connect_timeout(&a, timeout).is_ok())
-}
-
-/// `host:port`, with IPv6 literals bracketed (Go's `net.JoinHostPort`).
-pub fn join_host_port(host: &str, port: i64) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
 }
 
 impl Driver for GenericDriver {
@@ -225,7 +216,7 @@ impl Driver for GenericDriver {
             return Ok(State::Running);
         }
         Ok(
-            match crate::provision::probe_ssh_banner(&ip, ssh_port, Duration::from_secs(5)) {
+            match crate::ssh::probe_ssh_banner(&ip, ssh_port, Duration::from_secs(5)) {
                 Ok(_) => State::Running,
                 Err(_) => State::Stopped,
             },
@@ -264,7 +255,7 @@ impl Driver for GenericDriver {
         let (ip, port) = (self.ip()?, self.ssh_port()?);
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline
-            && crate::provision::probe_ssh_banner(&ip, port, Duration::from_secs(3)).is_ok()
+            && crate::ssh::probe_ssh_banner(&ip, port, Duration::from_secs(3)).is_ok()
         {
             std::thread::sleep(Duration::from_secs(1));
         }
@@ -293,14 +284,14 @@ impl Driver for GenericDriver {
             .map_err(|e| {
                 anyhow!(
                     "Error removing the Docker configuration from {ip}: {}",
-                    crate::provision::ssh_error_text(&format!("{e:#}"))
+                    crate::ssh::ssh_error_text(&format!("{e:#}"))
                 )
             })?;
         if out.status != 0 {
             bail!(
                 "Error removing the Docker configuration from {ip}: exit status {}: {}",
                 out.status,
-                crate::provision::one_line(&format!("{}{}", out.stdout, out.stderr))
+                crate::log::one_line(&format!("{}{}", out.stdout, out.stderr))
             );
         }
         Ok(())
