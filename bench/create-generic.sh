@@ -17,8 +17,8 @@ tests/testbed/vm.sh start "$work/vm1" "$image" >/dev/null
 source "$work/vm1/env"
 export MACHINE_STORAGE_PATH="$work/store"
 T0=$(now)
-stamp "$bin" create -d generic --generic-ip-address 127.0.0.1 --generic-ssh-port "$SSH_PORT" \
-  --generic-ssh-user "$SSH_USER" --generic-ssh-key "$SSH_KEY" --generic-engine-port "$DOCKER_PORT" \
+stamp "$bin" create -d generic --engine-install-url "$LOCAL_INSTALL_URL" --generic-ip-address 127.0.0.1 --generic-ssh-port "$SSH_PORT" \
+  --generic-ssh-user "$SSH_USER" --generic-ssh-key "$SSH_KEY" --generic-engine-port "$DOCKER_PORT" --generic-engine-listen-port 2376 \
   g1 > "$work/dm.log"
 total_dm=$(since "$T0")
 ssh_dm=$(at "$work/dm.log" "Detecting the provisioner")

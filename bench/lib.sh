@@ -21,3 +21,8 @@ build_release() {
   cargo build --release -q -p docker-machine
   echo "$PWD/target/release/docker-machine"
 }
+
+# An install script URL nothing serves (port 9 of the machine itself): provisioning falls
+# back to the distribution's packages without trying to reach get.docker.com, as the
+# floor script does; benchmarks talk only to loopback and Debian's mirror.
+LOCAL_INSTALL_URL=http://127.0.0.1:9/install.sh

@@ -19,19 +19,19 @@ trap '"$bin" rm -f -y q1 q2 q3 q4 >/dev/null 2>&1; rm -rf "$MACHINE_STORAGE_PATH
 boot=(--qemu-kernel "$base/vmlinuz" --qemu-initrd "$base/initrd.img")
 
 T0=$(now)
-"$bin" create -d qemu --qemu-image "$base/base.qcow2" "${boot[@]}" q1 >/dev/null
+"$bin" create -d qemu --engine-install-url "$LOCAL_INSTALL_URL" --qemu-image "$base/base.qcow2" "${boot[@]}" q1 >/dev/null
 create_base=$(since "$T0")
 "$bin" rm -f -y q1 >/dev/null
 eval "$(bench/floor.sh "$base")"
 
 ready_boot=(--qemu-image "$ready/docker-ready.qcow2" --qemu-kernel "$ready/vmlinuz" --qemu-initrd "$ready/initrd.img")
-T0=$(now); "$bin" create -d qemu "${ready_boot[@]}" q2 >/dev/null; create_ready=$(since "$T0")
+T0=$(now); "$bin" create -d qemu --engine-install-url "$LOCAL_INSTALL_URL" "${ready_boot[@]}" q2 >/dev/null; create_ready=$(since "$T0")
 T0=$(now); "$bin" stop q2 >/dev/null; stop_t=$(since "$T0")
 T0=$(now); "$bin" start q2 >/dev/null; start_t=$(since "$T0")
 T0=$(now); "$bin" kill q2 >/dev/null; kill_t=$(since "$T0")
 "$bin" start q2 >/dev/null
-"$bin" create -d qemu "${ready_boot[@]}" q3 >/dev/null
-"$bin" create -d qemu "${ready_boot[@]}" q4 >/dev/null
+"$bin" create -d qemu --engine-install-url "$LOCAL_INSTALL_URL" "${ready_boot[@]}" q3 >/dev/null
+"$bin" create -d qemu --engine-install-url "$LOCAL_INSTALL_URL" "${ready_boot[@]}" q4 >/dev/null
 "$bin" ls
 ls_ms=$( { for _ in 1 2 3 4 5; do T0=$(now); "$bin" ls >/dev/null; since "$T0"; echo; done; } | sort -n | awk 'NF { a[n++] = $1 } END { printf "%.0f", a[int(n / 2)] * 1000 }')
 

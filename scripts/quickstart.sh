@@ -32,8 +32,9 @@ create_args=(-d qemu)
 if $local_image; then
   echo "Building a Debian 12 base image from Debian packages (cached after the first run)..."
   image_dir="$(tests/testbed/build-image.sh | tail -n1)"
+  # An empty install URL installs Docker from Debian's packages: no get.docker.com.
   create_args+=(--qemu-image "$image_dir/base.qcow2" --qemu-kernel "$image_dir/vmlinuz"
-    --qemu-initrd "$image_dir/initrd.img")
+    --qemu-initrd "$image_dir/initrd.img" --engine-install-url "")
 fi
 
 if ! "$dm" status "$name" >/dev/null 2>&1; then

@@ -8,5 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
+# The end-to-end tests boot QEMU VMs from the test-bed image (built once, cached).
+export DM_VM_TESTS="${DM_VM_TESTS:-1}"
 cargo build --workspace --all-targets
 cargo nextest run --workspace --no-fail-fast "$@"

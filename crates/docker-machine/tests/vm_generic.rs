@@ -11,194 +11,12 @@
 //! with `--generic-engine-port <forwarded port>` (the Docker URL) and
 //! `--generic-engine-listen-port 2376` (where dockerd listens inside the VM).
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod support;
+
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn testbed(script: &str) -> PathBuf {
-    repo_root().join("tests/testbed").join(script)
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    secs: f64,
-}
-
-impl std::fmt::Debug for Out {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {} after {:.1} s\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.secs, self.stdout, self.stderr
-        )
-    }
-}
-
-fn run(cmd: &mut Command) -> Out {
-    let start = Instant::now();
-    let out = cmd.stdin(Stdio::null()).output().expect("spawn");
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        secs: start.elapsed().as_secs_f64(),
-    }
-}
-
-/// A shell script from tests/testbed; its last stdout line (an output directory).
-fn testbed_dir(script: &str) -> PathBuf {
-    let out = run(Command::new("bash").arg(testbed(script)));
-    assert_eq!(out.code, 0, "{script}: {out:?}");
-    PathBuf::from(out.stdout.lines().last().expect("output dir").trim())
-}
-
-const BIN: &str = env!("CARGO_BIN_EXE_docker-machine");
-
-fn dm_cmd(store: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    for var in [
-        "DOCKER_HOST",
-        "DOCKER_TLS_VERIFY",
-        "DOCKER_CERT_PATH",
-        "DOCKER_MACHINE_NAME",
-        "MACHINE_DEBUG",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("MACHINE_STORAGE_PATH", store);
-    cmd
-}
-
-/// [`dm`], printing each stdout line with the seconds since the start (phase timings).
-fn dm_timed(store: &Path, args: &[&str]) -> Out {
-    use std::io::BufRead;
-    let start = Instant::now();
-    let mut child = dm_cmd(store)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let stderr = child.stderr.take().unwrap();
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::BufReader::new(stderr), &mut s).ok();
-        s
-    });
-    let mut stdout = String::new();
-    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        eprintln!("[vm test] {:6.1} s | {line}", start.elapsed().as_secs_f64());
-        stdout.push_str(&line);
-        stdout.push('\n');
-    }
-    let status = child.wait().unwrap();
-    Out {
-        code: status.code().unwrap_or(-1),
-        stdout,
-        stderr: err_reader.join().unwrap(),
-        secs: start.elapsed().as_secs_f64(),
-    }
-}
-
-fn dm(store: &Path, args: &[&str]) -> Out {
-    let out = run(dm_cmd(store).args(args));
-    eprintln!(
-        "[vm test] docker-machine {} -> exit {} in {:.1} s",
-        args.join(" "),
-        out.code,
-        out.secs
-    );
-    out
-}
-
-/// Stops and deletes the VM when dropped, also when the test panics.
-struct Vm {
-    dir: PathBuf,
-    env: HashMap<String, String>,
-}
-
-impl Vm {
-    fn start(dir: &Path, image: &Path) -> Vm {
-        let out = run(Command::new("bash")
-            .arg(testbed("vm.sh"))
-            .args(["start"])
-            .arg(dir)
-            .arg(image)
-            .args(["--name", "dmtest"]));
-        // Registered before checking, so a half-started VM is cleaned up too.
-        let mut vm = Vm {
-            dir: dir.to_path_buf(),
-            env: HashMap::new(),
-        };
-        assert_eq!(out.code, 0, "vm.sh start: {out:?}");
-        let env = std::fs::read_to_string(dir.join("env")).unwrap();
-        for line in env.lines() {
-            if let Some((k, v)) = line.split_once('=') {
-                vm.env
-                    .insert(k.to_string(), v.trim_matches('\'').to_string());
-            }
-        }
-        vm
-    }
-
-    fn var(&self, k: &str) -> &str {
-        self.env
-            .get(k)
-            .unwrap_or_else(|| panic!("{k} missing from the VM env file"))
-    }
-
-    /// A command inside the VM through vm.sh (not through docker-machine).
-    fn ssh(&self, command: &str) -> Out {
-        run(Command::new("bash")
-            .arg(testbed("vm.sh"))
-            .arg("ssh")
-            .arg(&self.dir)
-            .arg(command))
-    }
-}
-
-impl Drop for Vm {
-    fn drop(&mut self) {
-        let out = run(Command::new("bash")
-            .arg(testbed("vm.sh"))
-            .arg("rm")
-            .arg(&self.dir));
-        eprintln!(
-            "[vm test] vm.sh rm: exit {} after {:.1} s",
-            out.code, out.secs
-        );
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn sha256(path: &Path) -> String {
-    let out = run(Command::new("sha256sum").arg(path));
-    assert_eq!(out.code, 0, "{out:?}");
-    out.stdout.split_whitespace().next().unwrap().to_string()
-}
-
-fn lines(s: &str) -> Vec<&str> {
-    s.lines().collect()
-}
+use support::*;
 
 /// A create that must fail at the SSH step with a one-line error, and be removable.
 fn failing_create(store: &Path, name: &str, args: &[&str], expect: &str) {
@@ -219,12 +37,14 @@ fn failing_create(store: &Path, name: &str, args: &[&str], expect: &str) {
     assert!(!store.join("machines").join(name).exists());
 }
 
+/// An install script URL that cannot be fetched on the machine (nothing listens on the
+/// VM's own port 9), so that provisioning falls back to Debian's packages without the
+/// VM ever trying to reach get.docker.com: tests talk only to loopback and the mirror.
+const LOCAL_INSTALL_URL: &str = "http://127.0.0.1:9/install.sh";
+
 #[test]
 fn vm_generic_end_to_end() {
-    if std::env::var("DM_VM_TESTS").as_deref() != Ok("1") {
-        eprintln!(
-            "skipped: vm_generic_end_to_end boots a QEMU VM from tests/testbed (root, the Debian mirror, ~10 min); set DM_VM_TESTS=1 to run it"
-        );
+    if !vm_tests_enabled("vm_generic_end_to_end") {
         return;
     }
     let t0 = Instant::now();
@@ -276,13 +96,15 @@ fn vm_generic_end_to_end() {
             &docker_port,
             "--generic-engine-listen-port",
             "2376",
+            "--engine-install-url",
+            LOCAL_INSTALL_URL,
             "g1",
         ],
     );
     phase("create g1", t);
     assert_eq!(out.code, 0, "create: {out:?}");
     let store_s = store.display().to_string();
-    let fallback = "Installing Docker from the distribution's packages (docker.io apparmor ca-certificates): the install script https://get.docker.com cannot be downloaded on the machine";
+    let fallback = "Installing Docker from the distribution's packages (docker.io apparmor ca-certificates): the install script http://127.0.0.1:9/install.sh cannot be downloaded on the machine";
     let got: Vec<&str> = lines(&out.stdout)
         .into_iter()
         .filter(|l| !l.starts_with(fallback))

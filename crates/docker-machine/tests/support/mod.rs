@@ -1,0 +1,202 @@
+//! Helpers shared by the VM end-to-end tests: running the real binary and the test-bed
+//! scripts, timing output, and a VM that is removed when dropped.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// Whether VM tests were asked for (`DM_VM_TESTS=1`); prints why not otherwise.
+pub fn vm_tests_enabled(test: &str) -> bool {
+    let on = std::env::var("DM_VM_TESTS").is_ok_and(|v| v == "1");
+    if !on {
+        eprintln!("{test}: skipped: set DM_VM_TESTS=1 to boot a QEMU VM (root, QEMU, the Debian mirror)");
+    }
+    on
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+pub fn testbed(script: &str) -> PathBuf {
+    repo_root().join("tests/testbed").join(script)
+}
+
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub secs: f64,
+}
+
+impl std::fmt::Debug for Out {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {} after {:.1} s\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.secs, self.stdout, self.stderr
+        )
+    }
+}
+
+pub fn run(cmd: &mut Command) -> Out {
+    let start = Instant::now();
+    let out = cmd.stdin(Stdio::null()).output().expect("spawn");
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        secs: start.elapsed().as_secs_f64(),
+    }
+}
+
+/// A shell script from tests/testbed; its last stdout line (an output directory).
+pub fn testbed_dir(script: &str) -> PathBuf {
+    let out = run(Command::new("bash").arg(testbed(script)));
+    assert_eq!(out.code, 0, "{script}: {out:?}");
+    PathBuf::from(out.stdout.lines().last().expect("output dir").trim())
+}
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_docker-machine");
+
+pub fn dm_cmd(store: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    for var in [
+        "DOCKER_HOST",
+        "DOCKER_TLS_VERIFY",
+        "DOCKER_CERT_PATH",
+        "DOCKER_MACHINE_NAME",
+        "MACHINE_DEBUG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("MACHINE_STORAGE_PATH", store);
+    cmd
+}
+
+/// [`dm`], printing each stdout line with the seconds since the start (phase timings).
+pub fn dm_timed(store: &Path, args: &[&str]) -> Out {
+    use std::io::BufRead;
+    let start = Instant::now();
+    let mut child = dm_cmd(store)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().unwrap();
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::BufReader::new(stderr), &mut s).ok();
+        s
+    });
+    let mut stdout = String::new();
+    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        eprintln!("[vm test] {:6.1} s | {line}", start.elapsed().as_secs_f64());
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    let status = child.wait().unwrap();
+    Out {
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr: err_reader.join().unwrap(),
+        secs: start.elapsed().as_secs_f64(),
+    }
+}
+
+pub fn dm(store: &Path, args: &[&str]) -> Out {
+    let out = run(dm_cmd(store).args(args));
+    eprintln!(
+        "[vm test] docker-machine {} -> exit {} in {:.1} s",
+        args.join(" "),
+        out.code,
+        out.secs
+    );
+    out
+}
+
+/// Stops and deletes the VM when dropped, also when the test panics.
+pub struct Vm {
+    pub dir: PathBuf,
+    env: HashMap<String, String>,
+}
+
+impl Vm {
+    pub fn start(dir: &Path, image: &Path) -> Vm {
+        let out = run(Command::new("bash")
+            .arg(testbed("vm.sh"))
+            .args(["start"])
+            .arg(dir)
+            .arg(image)
+            .args(["--name", "dmtest"]));
+        // Registered before checking, so a half-started VM is cleaned up too.
+        let mut vm = Vm {
+            dir: dir.to_path_buf(),
+            env: HashMap::new(),
+        };
+        assert_eq!(out.code, 0, "vm.sh start: {out:?}");
+        let env = std::fs::read_to_string(dir.join("env")).unwrap();
+        for line in env.lines() {
+            if let Some((k, v)) = line.split_once('=') {
+                vm.env
+                    .insert(k.to_string(), v.trim_matches('\'').to_string());
+            }
+        }
+        vm
+    }
+
+    pub fn var(&self, k: &str) -> &str {
+        self.env
+            .get(k)
+            .unwrap_or_else(|| panic!("{k} missing from the VM env file"))
+    }
+
+    /// A command inside the VM through vm.sh (not through docker-machine).
+    pub fn ssh(&self, command: &str) -> Out {
+        run(Command::new("bash")
+            .arg(testbed("vm.sh"))
+            .arg("ssh")
+            .arg(&self.dir)
+            .arg(command))
+    }
+}
+
+impl Drop for Vm {
+    fn drop(&mut self) {
+        let out = run(Command::new("bash")
+            .arg(testbed("vm.sh"))
+            .arg("rm")
+            .arg(&self.dir));
+        eprintln!(
+            "[vm test] vm.sh rm: exit {} after {:.1} s",
+            out.code, out.secs
+        );
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn sha256(path: &Path) -> String {
+    let out = run(Command::new("sha256sum").arg(path));
+    assert_eq!(out.code, 0, "{out:?}");
+    out.stdout.split_whitespace().next().unwrap().to_string()
+}
+
+pub fn lines(s: &str) -> Vec<&str> {
+    s.lines().collect()
+}
+
