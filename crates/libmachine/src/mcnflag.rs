@@ -107,14 +107,25 @@ pub enum FlagValue {
     StringSlice(Vec<String>),
 }
 
-/// The values a driver receives for its create flags (the original's `DriverOptions`):
-/// every flag of the driver is present, with its default when the user did not set it.
+/// Flag values by key, with typed getters that give the zero value for a missing or
+/// differently typed flag (as codegangsta/cli's did). Parsed command lines hold these, and
+/// drivers receive them for their create flags.
 #[derive(Debug, Clone, Default)]
-pub struct DriverOptions {
+pub struct FlagValues {
     values: BTreeMap<String, FlagValue>,
 }
 
-impl DriverOptions {
+impl FromIterator<(String, FlagValue)> for FlagValues {
+    fn from_iter<I: IntoIterator<Item = (String, FlagValue)>>(iter: I) -> Self {
+        FlagValues { values: iter.into_iter().collect() }
+    }
+}
+
+/// The values a driver receives for its create flags (the original's `DriverOptions`):
+/// every flag of the driver is present, with its default when the user did not set it.
+pub type DriverOptions = FlagValues;
+
+impl FlagValues {
     pub fn new() -> Self {
         Self::default()
     }

@@ -3,42 +3,26 @@
 //! positional arguments (`inspect NAME -f T`), `--` ending flags, env-var fallbacks
 //! applied before parsing, and the original's error texts.
 
-use libmachine::mcnflag::{Flag, FlagKind, FlagValue};
-use std::collections::{HashMap, HashSet};
+use libmachine::mcnflag::{Flag, FlagKind, FlagValue, FlagValues};
+use std::collections::HashSet;
 
-/// The result of parsing: a value for every flag (default, env or argv) and the rest.
+/// The result of parsing: a value for every flag (default, env or argv), read through
+/// [`FlagValues`]' getters, and the arguments left over.
 #[derive(Debug, Clone, Default)]
 pub struct Parsed {
-    values: HashMap<String, FlagValue>,
+    values: FlagValues,
     set: HashSet<String>,
     pub args: Vec<String>,
 }
 
+impl std::ops::Deref for Parsed {
+    type Target = FlagValues;
+    fn deref(&self) -> &FlagValues {
+        &self.values
+    }
+}
+
 impl Parsed {
-    pub fn value(&self, key: &str) -> Option<&FlagValue> {
-        self.values.get(key)
-    }
-    pub fn bool(&self, key: &str) -> bool {
-        matches!(self.values.get(key), Some(FlagValue::Bool(true)))
-    }
-    pub fn string(&self, key: &str) -> String {
-        match self.values.get(key) {
-            Some(FlagValue::String(s)) => s.clone(),
-            _ => String::new(),
-        }
-    }
-    pub fn int(&self, key: &str) -> i64 {
-        match self.values.get(key) {
-            Some(FlagValue::Int(i)) => *i,
-            _ => 0,
-        }
-    }
-    pub fn string_slice(&self, key: &str) -> Vec<String> {
-        match self.values.get(key) {
-            Some(FlagValue::StringSlice(v)) => v.clone(),
-            _ => Vec::new(),
-        }
-    }
     /// Whether the flag appeared on the command line (env values do not count).
     pub fn is_set(&self, key: &str) -> bool {
         self.set.contains(key)
@@ -81,7 +65,7 @@ pub fn parse_go_int(s: &str) -> Option<i64> {
 }
 
 /// The flag values before argv is read: declared defaults, overridden by env vars.
-fn initial_values(flags: &[Flag]) -> HashMap<String, FlagValue> {
+fn initial_values(flags: &[Flag]) -> FlagValues {
     let env_value = |f: &Flag| {
         f.env
             .split(',')
@@ -101,13 +85,10 @@ fn initial_values(flags: &[Flag]) -> HashMap<String, FlagValue> {
                     FlagValue::Int(env.and_then(|e| parse_go_int(&e)).unwrap_or(*d))
                 }
                 FlagKind::String(d) => FlagValue::String(env.unwrap_or_else(|| d.clone())),
-                FlagKind::StringSlice(d) => FlagValue::StringSlice(match env {
+                // Declared defaults of lists reach drivers separately (see create).
+                FlagKind::StringSlice(_) => FlagValue::StringSlice(match env {
                     Some(e) => e.split(',').map(|s| s.trim().to_string()).collect(),
-                    // Declared defaults of slices reach drivers separately (see create).
-                    None => {
-                        let _ = d;
-                        Vec::new()
-                    }
+                    None => Vec::new(),
                 }),
             };
             (f.key().to_string(), value)
@@ -203,7 +184,7 @@ pub fn parse(flags: &[Flag], args: &[String]) -> Result<Parsed, String> {
         if !seen_names.iter().any(|n| n == name) {
             seen_names.push(name.to_string());
         }
-        values.insert(key.clone(), value);
+        values.insert(&key, value);
         set.insert(key);
     }
     // Using two names of one flag (`-f X --format Y`) is an error, as in codegangsta/cli.

@@ -268,7 +268,7 @@ fn driver_options(spec: &DriverSpec, parsed: &flags::Parsed) -> DriverOptions {
     let mut opts = DriverOptions::new();
     for flag in (spec.create_flags)() {
         let key = flag.key();
-        let value = match (&flag.kind, parsed.value(key)) {
+        let value = match (&flag.kind, parsed.get(key)) {
             (FlagKind::StringSlice(default), _) if !parsed.is_set(key) => {
                 FlagValue::StringSlice(default.clone())
             }

@@ -90,7 +90,7 @@ impl Location {
             }
             if !info.key_path.is_empty() {
                 let key = if quote_key {
-                    go_quote(&info.key_path)
+                    libmachine::shell::go_quote(&info.key_path)
                 } else {
                     info.key_path.clone()
                 };
@@ -182,21 +182,6 @@ pub fn scp_args(src: &Location, dst: &Location, flags: ScpFlags) -> Result<Vec<S
     Ok(args)
 }
 
-/// Go's `%q` for the strings that occur in paths: double quotes, `\` and `"` escaped.
-fn go_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
 
 /// Load a machine for scp/mount; the store's error already names the machine.
 pub fn load_info(ctx: &Context, name: &str) -> Result<HostInfo, String> {

@@ -110,18 +110,8 @@ fn systemd_word(word: &str) -> String {
     if !needs_quotes {
         return escaped;
     }
-    let mut out = String::from("\"");
-    for c in escaped.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    // systemd unquotes C-style escapes, a subset of what Go's %q writes.
+    crate::shell::go_quote(&escaped)
 }
 
 /// Alpine's `/etc/conf.d/docker` (sourced by the OpenRC script, which passes

@@ -235,15 +235,17 @@ impl QemuDriver {
         Err(last_err.unwrap_or_else(|| anyhow::anyhow!("no free ports on 127.0.0.1")))
     }
 
-    fn wait_gone(&self, within: Duration) -> bool {
+    /// Wait until QEMU process `pid` has exited. Its pid file disappears as soon as it
+    /// starts shutting down, so the process itself is watched.
+    fn wait_gone(pid: i32, within: Duration) -> bool {
         let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if process::running_pid(&self.dir()).is_none() {
-                return true;
+        while process::alive(pid) {
+            if Instant::now() >= deadline {
+                return false;
             }
-            std::thread::sleep(Duration::from_millis(200));
+            std::thread::sleep(Duration::from_millis(100));
         }
-        process::running_pid(&self.dir()).is_none()
+        true
     }
 
     fn qmp(&self) -> Result<qmp::Qmp> {
@@ -258,9 +260,9 @@ impl QemuDriver {
         if let Ok(mut q) = self.qmp() {
             let _ = q.execute("quit", None);
         }
-        if !self.wait_gone(Duration::from_secs(5)) {
+        if !Self::wait_gone(pid, Duration::from_secs(5)) {
             process::signal(pid, libc::SIGKILL);
-            if !self.wait_gone(Duration::from_secs(5)) {
+            if !Self::wait_gone(pid, Duration::from_secs(5)) {
                 bail!("QEMU (pid {pid}) did not exit");
             }
         }
@@ -496,12 +498,12 @@ impl Driver for QemuDriver {
 
     /// ACPI power-down, so the guest shuts down cleanly; QEMU exits when it has.
     fn stop(&mut self) -> Result<()> {
-        if process::running_pid(&self.dir()).is_none() {
+        let Some(pid) = process::running_pid(&self.dir()) else {
             return Ok(());
-        }
+        };
         self.qmp()?.execute("system_powerdown", None)?;
         // Software-emulated guests take a while to shut down.
-        if !self.wait_gone(Duration::from_secs(120)) {
+        if !Self::wait_gone(pid, Duration::from_secs(120)) {
             self.log("The guest did not power off in time; stopping QEMU");
             self.hard_stop()?;
         }

@@ -164,26 +164,34 @@ impl Launch<'_> {
     }
 }
 
-/// The pid in the pid file, if that process is still alive.
+/// The pid in the pid file, if that process is still a live QEMU.
 pub fn running_pid(dir: &Path) -> Option<i32> {
-    let pid: i32 = fs::read_to_string(pid_file(dir))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    if pid <= 0 {
-        return None;
-    }
-    // kill(pid, 0) probes without signalling; a zombie or another user's process still
-    // counts, so also check that it is a QEMU process.
-    let alive = unsafe { libc::kill(pid, 0) } == 0;
+    let pid: i32 = fs::read_to_string(pid_file(dir)).ok()?.trim().parse().ok()?;
+    // A recycled pid belongs to some other program: check that it is a QEMU process.
     let is_qemu = fs::read(format!("/proc/{pid}/cmdline"))
         .map(|c| String::from_utf8_lossy(&c).contains("qemu"))
         .unwrap_or(true);
-    (alive && is_qemu).then_some(pid)
+    (alive(pid) && is_qemu).then_some(pid)
+}
+
+/// Whether `pid` runs (a zombie, which QEMU briefly is after exiting, does not).
+pub fn alive(pid: i32) -> bool {
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: kill with signal 0 only checks that the process exists.
+    if unsafe { libc::kill(pid, 0) } != 0 {
+        return false;
+    }
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state letter follows the parenthesised command name.
+        Ok(stat) => stat.rsplit_once(") ").is_none_or(|(_, rest)| !rest.starts_with(['Z', 'X'])),
+        Err(_) => true,
+    }
 }
 
 pub fn signal(pid: i32, sig: i32) {
+    // SAFETY: sending a signal has no memory-safety preconditions.
     unsafe {
         libc::kill(pid, sig);
     }
