@@ -396,3 +396,61 @@ fn a_store_path_that_is_a_file_is_a_clear_error() {
         "nothing written or lost"
     );
 }
+
+/// 50 `create` commands started at once on an empty store make one CA and one client
+/// certificate (the original raced here and could leave machines signed by different CAs).
+#[test]
+fn concurrent_creates_make_one_ca() {
+    let store = tempfile::tempdir().unwrap();
+    let children: Vec<_> = (0..50)
+        .map(|i| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_docker-machine"))
+                .env("MACHINE_STORAGE_PATH", store.path())
+                .env("USER", "tester")
+                .args([
+                    "create",
+                    "-d",
+                    "none",
+                    "--url",
+                    &format!("tcp://10.0.0.{i}:2376"),
+                    &format!("m{i}"),
+                ])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut ca_created = 0;
+    let mut client_created = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ca_created += stdout
+            .lines()
+            .filter(|l| l.starts_with("Creating CA: "))
+            .count();
+        client_created += stdout
+            .lines()
+            .filter(|l| l.starts_with("Creating client certificate: "))
+            .count();
+    }
+    assert_eq!((ca_created, client_created), (1, 1));
+    let listed = run(store.path(), &["ls", "-q"]);
+    assert_eq!(listed.stdout.lines().count(), 50);
+    // The client certificate is signed by the CA that stayed.
+    let verify = std::process::Command::new("openssl")
+        .args(["verify", "-CAfile"])
+        .arg(store.path().join("certs/ca.pem"))
+        .arg(store.path().join("certs/cert.pem"))
+        .output();
+    if let Ok(v) = verify {
+        assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    }
+}

@@ -358,6 +358,32 @@ fn vm_generic_end_to_end() {
         "bounded: {:?}",
         started.elapsed()
     );
+    // A user without sudo, and an OS no provisioner knows: clear errors naming the step.
+    let out = vm.ssh(
+        "sudo useradd -m -s /bin/bash nosudo && sudo mkdir -p /home/nosudo/.ssh \
+         && sudo cp ~/.ssh/authorized_keys /home/nosudo/.ssh/ && sudo chown -R nosudo: /home/nosudo/.ssh",
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let mut args: Vec<&str> = common.to_vec();
+    args.extend(["--generic-ssh-user", "nosudo", "--generic-ssh-key", &key]);
+    failing_create(
+        &store,
+        "nosudo",
+        &args,
+        "Error creating machine: Error running provisioning: ",
+    );
+    let out = vm.ssh("sudo cp --remove-destination /usr/lib/os-release /etc/os-release && sudo sed -i 's/^ID=.*/ID=plan9/; /^ID_LIKE=/d' /etc/os-release");
+    assert_eq!(out.code, 0, "{out:?}");
+    let mut args: Vec<&str> = common.to_vec();
+    args.extend(["--generic-ssh-user", &user, "--generic-ssh-key", &key]);
+    failing_create(
+        &store,
+        "plan9",
+        &args,
+        "Error creating machine: Error detecting OS: OS type not recognized",
+    );
+    let out = vm.ssh("sudo ln -sf ../usr/lib/os-release /etc/os-release");
+    assert_eq!(out.code, 0, "{out:?}");
     phase("failing creates", t);
 
     // rm: the TLS configuration leaves the host, Docker keeps running without it.

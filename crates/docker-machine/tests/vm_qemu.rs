@@ -18,8 +18,12 @@ use support::*;
 fn qemu_processes(needle: &str) -> Vec<u32> {
     let mut pids = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
         let cmdline = String::from_utf8_lossy(&cmdline);
         if cmdline.contains("qemu-system") && cmdline.contains(needle) {
             pids.push(pid);
@@ -29,7 +33,8 @@ fn qemu_processes(needle: &str) -> Vec<u32> {
 }
 
 fn config(store: &Path, name: &str) -> serde_json::Value {
-    let text = std::fs::read_to_string(store.join("machines").join(name).join("config.json")).unwrap_or_default();
+    let text = std::fs::read_to_string(store.join("machines").join(name).join("config.json"))
+        .unwrap_or_default();
     serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
 }
 
@@ -62,7 +67,10 @@ impl Drop for Cleanup<'_> {
             let _ = child.kill();
             let _ = child.wait();
         }
-        let _ = dm_cmd(self.0).args(["rm", "-f", "-y", "q1", "q2"]).stdin(Stdio::null()).output();
+        let _ = dm_cmd(self.0)
+            .args(["rm", "-f", "-y", "q1", "q2"])
+            .stdin(Stdio::null())
+            .output();
     }
 }
 
@@ -71,7 +79,12 @@ fn vm_qemu_lifecycle() {
     if !vm_tests_enabled("vm_qemu_lifecycle") {
         return;
     }
-    let phase = |what: &str, since: Instant| eprintln!("[vm test] phase {what}: {:.1} s", since.elapsed().as_secs_f64());
+    let phase = |what: &str, since: Instant| {
+        eprintln!(
+            "[vm test] phase {what}: {:.1} s",
+            since.elapsed().as_secs_f64()
+        )
+    };
     let image = testbed_dir("build-image.sh");
     let busybox = testbed_dir("busybox-image.sh").join("busybox.tar");
     let tmp = tempfile::tempdir().unwrap();
@@ -106,12 +119,25 @@ fn vm_qemu_lifecycle() {
     phase("create q1", t);
     assert_eq!(out.code, 0, "create: {out:?}");
     assert!(
-        out.stdout.lines().any(|l| l.starts_with("(q1) Starting the VM with TCG") || l.starts_with("(q1) Starting the VM with KVM")),
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("(q1) Starting the VM with TCG")
+                || l.starts_with("(q1) Starting the VM with KVM")),
         "the driver says how the VM is accelerated: {out:?}"
     );
-    assert!(out.stdout.contains("\nProvisioning with debian...\n"), "{out:?}");
-    assert!(out.stdout.contains("\nDocker is up and running!\n"), "{out:?}");
-    assert_eq!(qemu_processes(&q1_dir).len(), 1, "one QEMU for q1, outliving create");
+    assert!(
+        out.stdout.contains("\nProvisioning with debian...\n"),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout.contains("\nDocker is up and running!\n"),
+        "{out:?}"
+    );
+    assert_eq!(
+        qemu_processes(&q1_dir).len(),
+        1,
+        "one QEMU for q1, outliving create"
+    );
     let (ssh1, docker1) = ports(&store, "q1");
     assert!(ssh1 > 0 && docker1 > 0 && ssh1 != docker1);
 
@@ -121,7 +147,10 @@ fn vm_qemu_lifecycle() {
     assert_eq!(row[4], format!("tcp://127.0.0.1:{docker1}"));
     assert!(row[5].starts_with("v20.10"), "DOCKER column: {row:?}");
     assert_eq!(dm(&store, &["ip", "q1"]).stdout, "127.0.0.1\n");
-    assert_eq!(dm(&store, &["url", "q1"]).stdout, format!("tcp://127.0.0.1:{docker1}\n"));
+    assert_eq!(
+        dm(&store, &["url", "q1"]).stdout,
+        format!("tcp://127.0.0.1:{docker1}\n")
+    );
 
     // env + the real docker CLI.
     let docker = |script: &str| {
@@ -131,10 +160,14 @@ fn vm_qemu_lifecycle() {
             .env("DM", BIN)
             .env("MACHINE_STORAGE_PATH", &store)
             .env("BUSYBOX", &busybox));
-        eprintln!("[vm test] docker: {script} -> exit {} in {:.1} s", out.code, out.secs);
+        eprintln!(
+            "[vm test] docker: {script} -> exit {} in {:.1} s",
+            out.code, out.secs
+        );
         out
     };
-    let out = docker("docker ps; docker load -i \"$BUSYBOX\"; docker run --rm busybox echo hello world");
+    let out =
+        docker("docker ps; docker load -i \"$BUSYBOX\"; docker run --rm busybox echo hello world");
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.lines().any(|l| l == "hello world"), "{out:?}");
 
@@ -146,7 +179,13 @@ fn vm_qemu_lifecycle() {
     // A second machine gets ports of its own (checked once its QEMU started; then removed).
     let t = Instant::now();
     let args = boot("q2");
-    let child = dm_cmd(&store).args(&args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let child = dm_cmd(&store)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     cleanup.1.push(child);
     let deadline = Instant::now() + Duration::from_secs(120);
     let (ssh2, docker2) = loop {
@@ -157,14 +196,20 @@ fn vm_qemu_lifecycle() {
         assert!(Instant::now() < deadline, "q2 never got its ports");
         std::thread::sleep(Duration::from_millis(500));
     };
-    assert!(![ssh1, docker1].contains(&ssh2) && ![ssh1, docker1].contains(&docker2), "q2 {ssh2}/{docker2} vs q1 {ssh1}/{docker1}");
+    assert!(
+        ![ssh1, docker1].contains(&ssh2) && ![ssh1, docker1].contains(&docker2),
+        "q2 {ssh2}/{docker2} vs q1 {ssh1}/{docker1}"
+    );
     for child in &mut cleanup.1 {
         let _ = child.kill();
         let _ = child.wait();
     }
     let out = dm(&store, &["rm", "-f", "q2"]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(qemu_processes(&format!("{store_s}/machines/q2")).is_empty(), "no QEMU left for q2");
+    assert!(
+        qemu_processes(&format!("{store_s}/machines/q2")).is_empty(),
+        "no QEMU left for q2"
+    );
     phase("second machine", t);
 
     // stop: ACPI power-down; the process is gone.
@@ -172,12 +217,16 @@ fn vm_qemu_lifecycle() {
     let out = dm_timed(&store, &["stop", "q1"]);
     phase("stop", t);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(out.stdout, "Stopping \"q1\"...\nMachine \"q1\" was stopped.\n");
+    assert_eq!(
+        out.stdout,
+        "Stopping \"q1\"...\nMachine \"q1\" was stopped.\n"
+    );
     assert_eq!(ls_row(&store, "q1")[..4], ["q1", "-", "qemu", "Stopped"]);
     assert!(qemu_processes(&q1_dir).is_empty());
 
     // start while something else holds the SSH port: new ports, Docker works again.
-    let squatter = std::net::TcpListener::bind(("127.0.0.1", u16::try_from(ssh1).unwrap())).unwrap();
+    let squatter =
+        std::net::TcpListener::bind(("127.0.0.1", u16::try_from(ssh1).unwrap())).unwrap();
     let t = Instant::now();
     let out = dm_timed(&store, &["start", "q1"]);
     phase("start (port taken)", t);

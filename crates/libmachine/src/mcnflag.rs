@@ -117,7 +117,9 @@ pub struct FlagValues {
 
 impl FromIterator<(String, FlagValue)> for FlagValues {
     fn from_iter<I: IntoIterator<Item = (String, FlagValue)>>(iter: I) -> Self {
-        FlagValues { values: iter.into_iter().collect() }
+        FlagValues {
+            values: iter.into_iter().collect(),
+        }
     }
 }
 

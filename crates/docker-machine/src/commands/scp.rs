@@ -182,7 +182,6 @@ pub fn scp_args(src: &Location, dst: &Location, flags: ScpFlags) -> Result<Vec<S
     Ok(args)
 }
 
-
 /// Load a machine for scp/mount; the store's error already names the machine.
 pub fn load_info(ctx: &Context, name: &str) -> Result<HostInfo, String> {
     ctx.store

@@ -11,7 +11,9 @@ use std::time::Instant;
 pub fn vm_tests_enabled(test: &str) -> bool {
     let on = std::env::var("DM_VM_TESTS").is_ok_and(|v| v == "1");
     if !on {
-        eprintln!("{test}: skipped: set DM_VM_TESTS=1 to boot a QEMU VM (root, QEMU, the Debian mirror)");
+        eprintln!(
+            "{test}: skipped: set DM_VM_TESTS=1 to boot a QEMU VM (root, QEMU, the Debian mirror)"
+        );
     }
     on
 }
@@ -199,4 +201,3 @@ pub fn sha256(path: &Path) -> String {
 pub fn lines(s: &str) -> Vec<&str> {
     s.lines().collect()
 }
-

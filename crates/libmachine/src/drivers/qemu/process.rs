@@ -166,7 +166,11 @@ impl Launch<'_> {
 
 /// The pid in the pid file, if that process is still a live QEMU.
 pub fn running_pid(dir: &Path) -> Option<i32> {
-    let pid: i32 = fs::read_to_string(pid_file(dir)).ok()?.trim().parse().ok()?;
+    let pid: i32 = fs::read_to_string(pid_file(dir))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     // A recycled pid belongs to some other program: check that it is a QEMU process.
     let is_qemu = fs::read(format!("/proc/{pid}/cmdline"))
         .map(|c| String::from_utf8_lossy(&c).contains("qemu"))
@@ -185,7 +189,9 @@ pub fn alive(pid: i32) -> bool {
     }
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
         // The state letter follows the parenthesised command name.
-        Ok(stat) => stat.rsplit_once(") ").is_none_or(|(_, rest)| !rest.starts_with(['Z', 'X'])),
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_none_or(|(_, rest)| !rest.starts_with(['Z', 'X'])),
         Err(_) => true,
     }
 }
