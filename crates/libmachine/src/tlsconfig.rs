@@ -299,6 +299,19 @@ pub fn check_connection(
     Ok(())
 }
 
+/// The original's text for a failed connection check (compat.md 7.4), for the daemon at
+/// `url`. It ends with a newline, so a blank line follows it when printed.
+pub fn cert_check_failure(url: &str, reason: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let addr = rest.split('/').next().unwrap_or(rest);
+    format!(
+        "Error checking and/or regenerating the certs: There was an error validating certificates for host {}: {reason}\n\
+         You can attempt to regenerate them using 'docker-machine regenerate-certs [name]'.\n\
+         Be advised that this will trigger a Docker daemon restart which might stop running containers.\n",
+        crate::shell::go_quote(addr)
+    )
+}
+
 /// A failed TCP connect, worded as Go's `net.Dial` (`dial tcp 1.2.3.4:2376: connect: connection refused`).
 pub fn dial_error(addr: SocketAddr, e: &io::Error) -> String {
     let reason = match e.kind() {

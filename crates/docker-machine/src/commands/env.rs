@@ -210,19 +210,13 @@ fn url_host(url: &str) -> &str {
 pub fn connection_boilerplate(host: &Host, swarm: bool) -> Result<String, String> {
     let url = host.driver.url().map_err(|e| format!("{e:#}"))?;
     let target = if swarm { swarm_url(&url, host)? } else { url };
-    let addr = url_host(&target).to_string();
     if let Err(reason) =
         tlsconfig::check_connection_auth(&target, &host.options.auth, tlsconfig::CONNECTION_TIMEOUT)
     {
         if swarm && connection_boilerplate(host, false).is_ok() {
             return Err(SWARM_NOT_STARTED.to_string());
         }
-        return Err(format!(
-            "Error checking and/or regenerating the certs: There was an error validating certificates for host {}: {reason}\n\
-             You can attempt to regenerate them using 'docker-machine regenerate-certs [name]'.\n\
-             Be advised that this will trigger a Docker daemon restart which might stop running containers.\n",
-            shell::go_quote(&addr)
-        ));
+        return Err(tlsconfig::cert_check_failure(&target, &reason));
     }
     Ok(target)
 }

@@ -107,14 +107,7 @@ impl Host {
                 std::thread::sleep(Duration::from_secs(2));
             }
         }
-        let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
-        let addr = rest.split('/').next().unwrap_or(rest);
-        Err(format!(
-            "Error checking and/or regenerating the certs: There was an error validating certificates for host {}: {last}\n\
-             You can attempt to regenerate them using 'docker-machine regenerate-certs [name]'.\n\
-             Be advised that this will trigger a Docker daemon restart which might stop running containers.\n",
-            crate::shell::go_quote(addr)
-        ))
+        Err(tlsconfig::cert_check_failure(&url, &last))
     }
 
     /// The store this machine lives in (for the certificate lock).

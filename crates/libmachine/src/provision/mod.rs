@@ -100,6 +100,16 @@ impl<'a> Provisioner<'a> {
         }
     }
 
+    /// Provisioning runs everything through `sudo`: say so plainly when the user cannot.
+    fn require_sudo(&self) -> Result<()> {
+        let out = self.ssh.output("sudo -n true")?;
+        if out.status != 0 {
+            let why = crate::log::one_line(&format!("{}{}", out.stdout, out.stderr));
+            bail!("the SSH user cannot run sudo without a password, which provisioning needs ({why})");
+        }
+        Ok(())
+    }
+
     /// A full provisioning run.
     pub fn provision(&self, t: &Target) -> Result<()> {
         if self.family == Family::UbuntuUpstart {
@@ -120,6 +130,7 @@ impl<'a> Provisioner<'a> {
                 "if ! type sudo >/dev/null 2>&1; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y sudo; fi",
             )?;
         }
+        self.require_sudo()?;
         self.set_hostname(t.machine_name)?;
         self.wait_for_cloud_init()?;
         if let Some(update) = self.pm.update_index() {
