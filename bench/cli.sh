@@ -28,7 +28,8 @@ measure() {
   end=$(date +%s%N)
   local ms rss
   ms=$(awk -v t=$((end - start)) -v n="$runs" 'BEGIN { printf "%.1f", t / n / 1e6 }')
-  rss=$( { /usr/bin/time -f '%M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n1)
+  /usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>&1 || true
+  rss=$(tail -n1 "$work/rss")
   printf '%-34s %8s ms   %6.1f MiB peak RSS\n' "$label" "$ms" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
 }
 
