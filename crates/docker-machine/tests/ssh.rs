@@ -2,7 +2,7 @@
 //! loopback. The machine is a generic-driver machine whose config.json is written by
 //! hand (as `create` would after provisioning) pointing at the test sshd.
 
-#[path = "../../libmachine/src/ssh/test_sshd.rs"]
+#[path = "../../libmachine/tests/support/sshd.rs"]
 mod test_sshd;
 
 use libmachine::ssh::keys;

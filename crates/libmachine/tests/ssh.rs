@@ -2,7 +2,7 @@
 //! `ssh::keys` (so OpenSSH accepting them is part of what is tested). Debian's sshd
 //! refuses SHA-1 RSA signatures by default, so the RSA cases prove rsa-sha2 signing.
 
-#[path = "../src/ssh/test_sshd.rs"]
+#[path = "support/sshd.rs"]
 mod test_sshd;
 
 use libmachine::ssh::{
