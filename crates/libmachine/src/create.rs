@@ -130,9 +130,12 @@ fn provision_new(host: &mut Host, opts: &CreateOptions) -> Result<(), CreateErro
         .provision_target()
         .map_err(|e| CreateError::step(STEP_PROVISION, format!("{e:#}")))?;
     // One line: a failed remote command's error otherwise spans four.
-    provisioner
-        .provision(&target)
-        .map_err(|e| CreateError::step(STEP_PROVISION, crate::ssh::ssh_error_text(&format!("{e:#}"))))?;
+    provisioner.provision(&target).map_err(|e| {
+        CreateError::step(
+            STEP_PROVISION,
+            crate::ssh::ssh_error_text(&format!("{e:#}")),
+        )
+    })?;
 
     crate::info!("Checking connection to Docker...");
     host.check_docker_connection()

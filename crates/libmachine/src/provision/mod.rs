@@ -105,7 +105,9 @@ impl<'a> Provisioner<'a> {
         let out = self.ssh.output("sudo -n true")?;
         if out.status != 0 {
             let why = crate::log::one_line(&format!("{}{}", out.stdout, out.stderr));
-            bail!("the SSH user cannot run sudo without a password, which provisioning needs ({why})");
+            bail!(
+                "the SSH user cannot run sudo without a password, which provisioning needs ({why})"
+            );
         }
         Ok(())
     }
