@@ -175,6 +175,18 @@ fn vm_qemu_lifecycle() {
     let out = dm(&store, &["ssh", "q1", "--", "hostname"]);
     assert_eq!((out.code, out.stdout.trim()), (0, "q1"), "{out:?}");
     assert_eq!(dm(&store, &["ssh", "q1", "--", "exit", "4"]).code, 4);
+    // The root file system grew to --qemu-disk-size (20000 MB by default; the image is 4 GiB).
+    let out = dm(
+        &store,
+        &["ssh", "q1", "--", "df", "-m", "--output=size", "/"],
+    );
+    let size_mb: u64 = out
+        .stdout
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(size_mb > 15_000, "root file system {size_mb} MB: {out:?}");
 
     // A second machine gets ports of its own (checked once its QEMU started; then removed).
     let t = Instant::now();
