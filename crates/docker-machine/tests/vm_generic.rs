@@ -158,19 +158,7 @@ fn vm_generic_end_to_end() {
     assert!(cols[5].starts_with("v20.10"), "DOCKER column: {out:?}");
 
     // env + the real docker CLI: ps, load, run.
-    let docker = |script: &str| {
-        let out = run(Command::new("bash")
-            .arg("-c")
-            .arg(format!("set -e; eval \"$(\"$DM\" env g1)\"; {script}"))
-            .env("DM", BIN)
-            .env("MACHINE_STORAGE_PATH", &store)
-            .env("BUSYBOX", &busybox));
-        eprintln!(
-            "[vm test] docker: {script} -> exit {} in {:.1} s",
-            out.code, out.secs
-        );
-        out
-    };
+    let docker = |script: &str| docker_on(&store, "g1", &busybox, script);
     let out =
         docker("docker ps; docker load -i \"$BUSYBOX\"; docker run --rm busybox echo hello world");
     assert_eq!(out.code, 0, "{out:?}");

@@ -10,7 +10,7 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -153,19 +153,7 @@ fn vm_qemu_lifecycle() {
     );
 
     // env + the real docker CLI.
-    let docker = |script: &str| {
-        let out = run(Command::new("bash")
-            .arg("-c")
-            .arg(format!("set -e; eval \"$(\"$DM\" env q1)\"; {script}"))
-            .env("DM", BIN)
-            .env("MACHINE_STORAGE_PATH", &store)
-            .env("BUSYBOX", &busybox));
-        eprintln!(
-            "[vm test] docker: {script} -> exit {} in {:.1} s",
-            out.code, out.secs
-        );
-        out
-    };
+    let docker = |script: &str| docker_on(&store, "q1", &busybox, script);
     let out =
         docker("docker ps; docker load -i \"$BUSYBOX\"; docker run --rm busybox echo hello world");
     assert_eq!(out.code, 0, "{out:?}");

@@ -201,3 +201,21 @@ pub fn sha256(path: &Path) -> String {
 pub fn lines(s: &str) -> Vec<&str> {
     s.lines().collect()
 }
+
+/// Run `script` in bash after `eval "$(docker-machine env MACHINE)"`, so the real docker
+/// CLI talks to the machine; `$BUSYBOX` is the busybox image tarball.
+pub fn docker_on(store: &Path, machine: &str, busybox: &Path, script: &str) -> Out {
+    let out = run(Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -e; eval \"$(\"$DM\" env {machine})\"; {script}"
+        ))
+        .env("DM", BIN)
+        .env("MACHINE_STORAGE_PATH", store)
+        .env("BUSYBOX", busybox));
+    eprintln!(
+        "[vm test] docker: {script} -> exit {} in {:.1} s",
+        out.code, out.secs
+    );
+    out
+}
