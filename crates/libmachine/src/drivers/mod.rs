@@ -196,6 +196,15 @@ pub fn not_found_error(name: &str) -> String {
     )
 }
 
+/// Read a stored driver object: the shared fields and the driver's own struct both come
+/// from the one object (the inverse of [`driver_json`]).
+pub fn split_driver_json<T: serde::de::DeserializeOwned>(json: Value) -> Result<(BaseDriver, T)> {
+    Ok((
+        serde_json::from_value(json.clone())?,
+        serde_json::from_value(json)?,
+    ))
+}
+
 /// Serialise a driver's own struct after the shared fields, as Go's embedding did.
 pub fn driver_json<T: Serialize>(base: &BaseDriver, own: &T) -> Value {
     let mut obj = serde_json::to_value(base).expect("base driver serialises");

@@ -122,10 +122,8 @@ impl GenericDriver {
     }
 
     fn from_json(json: Value) -> Result<GenericDriver> {
-        Ok(GenericDriver {
-            base: serde_json::from_value(json.clone())?,
-            own: serde_json::from_value(json)?,
-        })
+        let (base, own) = super::split_driver_json(json)?;
+        Ok(GenericDriver { base, own })
     }
 
     fn log(&self, msg: &str) {

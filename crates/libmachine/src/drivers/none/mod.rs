@@ -46,10 +46,8 @@ impl NoneDriver {
     }
 
     fn from_json(json: Value) -> Result<NoneDriver> {
-        Ok(NoneDriver {
-            base: serde_json::from_value(json.clone())?,
-            own: serde_json::from_value(json)?,
-        })
+        let (base, own) = super::split_driver_json(json)?;
+        Ok(NoneDriver { base, own })
     }
 }
 

@@ -131,10 +131,8 @@ impl QemuDriver {
     }
 
     fn from_json(json: Value) -> Result<QemuDriver> {
-        Ok(QemuDriver {
-            base: serde_json::from_value(json.clone())?,
-            own: serde_json::from_value(json)?,
-        })
+        let (base, own) = super::split_driver_json(json)?;
+        Ok(QemuDriver { base, own })
     }
 
     fn log(&self, msg: &str) {
