@@ -675,15 +675,22 @@ fn no_proxy_entries(w: &World) {
 
 fn empty_shell_falls_back_to_sh(w: &World) {
     let o = run(dm(&w.store).args(["env", "m1"]).env("SHELL", ""));
-    let out = ok(o);
-    assert!(
-        out.starts_with(
-            "The default lines below are for a sh/bash shell, you can specify the shell you're using, with the --shell flag.\n\nexport DOCKER_TLS_VERIFY=\"1\"\n"
-        ),
-        "{out}"
+    assert_eq!(
+        stderr(&o),
+        "The default lines below are for a sh/bash shell, you can specify the shell you're using, with the --shell flag.\n\n"
     );
+    let out = ok(o);
+    assert!(out.starts_with("export DOCKER_TLS_VERIFY=\"1\"\n"), "{out}");
     let o = run(dm(&w.store).args(["env", "m1"]).env_remove("SHELL"));
     assert!(ok(o).contains("\nexport DOCKER_MACHINE_NAME=\"m1\"\n# "));
+    // What a user without $SHELL (a CI job, a cron script) runs, quoted and unquoted.
+    for script in [
+        "eval \"$(\"$DM\" -s \"$STORE\" env m1)\" && echo \"$DOCKER_MACHINE_NAME\"",
+        "eval $(\"$DM\" -s \"$STORE\" env m1) && echo \"$DOCKER_MACHINE_NAME\"",
+    ] {
+        let o = w.shell("bash", script, &[("SHELL", "")]);
+        assert_eq!(ok(o), "m1\n", "{script}");
+    }
 }
 
 fn api_version_on_request(w: &World) {

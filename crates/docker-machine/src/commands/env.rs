@@ -8,7 +8,8 @@
 //! * 3: values are quoted for the target shell; `-u --no-proxy` prints `unset NO_PROXY`
 //!   (not the name glued to the value); `--no-proxy` compares whole comma-separated
 //!   entries instead of testing for a substring, and adds the IP without its port;
-//! * 4: an empty `$SHELL` gives sh syntax after the notice instead of failing;
+//! * 4: an empty `$SHELL` gives sh syntax instead of failing, with the notice on stderr so
+//!   that `eval "$(docker-machine env NAME)"` still works (its apostrophe broke eval);
 //! * 19: a machine without certificate copies in its directory (`none` driver) gets a
 //!   `DOCKER_CERT_PATH` where its certificates really are.
 
@@ -138,8 +139,10 @@ fn unset(ctx: &Context) -> Result<(), CmdError> {
     Ok(())
 }
 
-/// `--shell` as given (unvalidated), else the detected shell; detection's notice goes to
-/// stdout before the variables, as in the original.
+/// `--shell` as given (unvalidated), else the detected shell. Detection's notice goes to
+/// stdout before the variables on Windows, as in the original; on Unix the original
+/// failed after it, and now that sh syntax follows, the notice goes to stderr: on stdout
+/// its `you're` would break `eval "$(docker-machine env NAME)"`.
 fn user_shell(ctx: &Context) -> Syntax {
     let given = ctx.flags.string("shell");
     if !given.is_empty() {
@@ -147,7 +150,11 @@ fn user_shell(ctx: &Context) -> Syntax {
     }
     let detected = shell::detect();
     if let Some(notice) = detected.notice {
-        print!("{notice}");
+        if cfg!(windows) {
+            print!("{notice}");
+        } else {
+            eprint!("{notice}");
+        }
     }
     Syntax::from_name(&detected.name)
 }
