@@ -171,8 +171,13 @@ impl NativeClient {
         let use_pty = command.is_none() && term::is_tty(0);
         let mut size = if use_pty { term::size() } else { (80, 24) };
         let _raw = if use_pty {
+            // The local terminal's type, as OpenSSH sends it; `xterm` when unset.
+            let term_type = std::env::var("TERM")
+                .ok()
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| "xterm".into());
             writer
-                .request_pty(false, "xterm", size.0, size.1, 0, 0, &[])
+                .request_pty(false, &term_type, size.0, size.1, 0, 0, &[])
                 .await
                 .map_err(|e| anyhow!("ssh: requesting a terminal: {e}"))?;
             Some(term::RawMode::enable(0)?)
