@@ -372,6 +372,31 @@ fn vm_generic_end_to_end() {
     );
     let out = vm.ssh("sudo ln -sf ../usr/lib/os-release /etc/os-release");
     assert_eq!(out.code, 0, "{out:?}");
+    // No systemd: the directory sd_booted(3) looks for is what a machine booted with
+    // another init (or a container) lacks; hidden here for one create.
+    let out = vm.ssh("sudo mv /run/systemd/system /run/systemd/system.hidden");
+    assert_eq!(out.code, 0, "{out:?}");
+    failing_create(
+        &store,
+        "nosystemd",
+        &args,
+        "Error creating machine: Error running provisioning: the machine does not run systemd",
+    );
+    let out = vm.ssh("sudo mv /run/systemd/system.hidden /run/systemd/system");
+    assert_eq!(out.code, 0, "{out:?}");
+    // The engine port taken by another program: named before anything is installed.
+    let out = vm.ssh("sudo systemd-run --unit=squatter python3 -m http.server 2377 && for i in $(seq 50); do ss -tln | grep -q ':2377 ' && exit 0; sleep 0.2; done; exit 1");
+    assert_eq!(out.code, 0, "{out:?}");
+    let mut busy = args.clone();
+    busy.extend(["--generic-engine-listen-port", "2377"]);
+    failing_create(
+        &store,
+        "portbusy",
+        &busy,
+        "Error creating machine: Error running provisioning: port 2377 on the machine is already in use by python3",
+    );
+    let out = vm.ssh("sudo systemctl stop squatter");
+    assert_eq!(out.code, 0, "{out:?}");
     phase("failing creates", t);
 
     // rm: the TLS configuration leaves the host, Docker keeps running without it.

@@ -173,11 +173,32 @@ fn server_cert_names() {
 }
 
 /// A scripted machine: answers each command from a table and records what was sent.
+/// Real provisioning runs against the test-bed VM (tests/vm_generic.rs); this one pins
+/// the exact command sequence, which a VM run cannot show.
 struct FakeDebian {
     sent: Mutex<Vec<String>>,
+    /// Answers that replace the table's for commands containing the needle.
+    overrides: Vec<(&'static str, Output)>,
 }
 
 impl FakeDebian {
+    fn new() -> FakeDebian {
+        FakeDebian {
+            sent: Mutex::new(Vec::new()),
+            overrides: Vec::new(),
+        }
+    }
+
+    fn answering(mut self, needle: &'static str, stdout: &str, status: i32) -> FakeDebian {
+        let out = Output {
+            stdout: stdout.into(),
+            stderr: String::new(),
+            status,
+        };
+        self.overrides.push((needle, out));
+        self
+    }
+
     fn reply(command: &str) -> Output {
         let ok = |stdout: &str| Output {
             stdout: stdout.into(),
@@ -212,7 +233,12 @@ impl FakeDebian {
 impl SshClient for FakeDebian {
     fn output(&self, command: &str) -> anyhow::Result<Output> {
         self.sent.lock().unwrap().push(command.to_string());
-        Ok(FakeDebian::reply(command))
+        Ok(
+            match self.overrides.iter().find(|(n, _)| command.contains(n)) {
+                Some((_, out)) => out.clone(),
+                None => FakeDebian::reply(command),
+            },
+        )
     }
     fn interactive(&self, _args: &[String]) -> anyhow::Result<i32> {
         Ok(0)
@@ -263,9 +289,7 @@ fn debian_run_against_a_scripted_machine() {
         swarm: &swarm,
         auth: &auth,
     };
-    let fake = FakeDebian {
-        sent: Mutex::new(Vec::new()),
-    };
+    let fake = FakeDebian::new();
     let provisioner = Provisioner::detect(&fake).unwrap();
     assert_eq!(provisioner.family, Family::Debian);
     provisioner.provision(&target).unwrap();
@@ -280,6 +304,9 @@ fn debian_run_against_a_scripted_machine() {
     // daemon answers, stop, /etc/docker created before the uploads, drop-in, restart,
     // listening, enable.
     let order = [
+        "test -d /run/systemd/system",
+        "sudo -n true",
+        "sudo ss -tlnp",
         "sudo hostname g1",
         "cloud-init status --wait",
         "apt-get -o DPkg::Lock::Timeout=300 update",
@@ -295,7 +322,7 @@ fn debian_run_against_a_scripted_machine() {
         "> /etc/systemd/system/docker.service.d/10-machine.conf.tmp",
         "sudo systemctl daemon-reload",
         "sudo systemctl -f start docker",
-        "ss -tln",
+        "else ss -tln;",
         "sudo systemctl -f enable docker",
     ];
     // `start docker` also runs right after installation: the restart is the last one.
@@ -395,9 +422,7 @@ fn configure_auth_alone_does_not_install() {
         swarm: &swarm,
         auth: &auth,
     };
-    let fake = FakeDebian {
-        sent: Mutex::new(Vec::new()),
-    };
+    let fake = FakeDebian::new();
     let provisioner = Provisioner::for_family(&fake, Family::Debian, OsRelease::default());
     provisioner.configure_auth(&target).unwrap();
     let sent = fake.sent();
@@ -412,4 +437,47 @@ fn configure_auth_alone_does_not_install() {
         .any(|c| c.contains("> /etc/docker/server.pem.tmp")));
     let info = libmachine::cert::read_cert_info(&md.join("server.pem")).unwrap();
     assert!(info.covers("10.0.0.9") && !info.covers("127.0.0.1"));
+}
+
+/// A machine that cannot be provisioned says why before anything is installed.
+#[test]
+fn unprovisionable_machines_fail_before_installing() {
+    let engine = compat_engine_options();
+    let swarm = SwarmOptions::default();
+    let auth = AuthOptions::default();
+    let target = Target {
+        machine_name: "g1",
+        driver_name: "generic",
+        ip: "127.0.0.1".into(),
+        daemon_port: 2376,
+        engine: &engine,
+        swarm: &swarm,
+        auth: &auth,
+    };
+    let cases = [
+        (
+            FakeDebian::new().answering("test -d /run/systemd/system", "", 1),
+            "the machine does not run systemd, which the debian provisioner needs to manage the Docker daemon",
+        ),
+        (
+            FakeDebian::new().answering(
+                "sudo ss -tlnp",
+                "LISTEN 0 5 0.0.0.0:2376 0.0.0.0:* users:((\"nginx\",pid=7,fd=6))\n",
+                0,
+            ),
+            "port 2376 on the machine is already in use by nginx: stop it or choose another engine port",
+        ),
+    ];
+    for (fake, want) in cases {
+        let provisioner = Provisioner::detect(&fake).unwrap();
+        let err = provisioner.provision(&target).unwrap_err();
+        assert_eq!(err.to_string(), want);
+        let sent = fake.sent();
+        assert!(
+            !sent
+                .iter()
+                .any(|c| c.contains("--no-install-recommends") || c.contains("sudo hostname")),
+            "nothing installed or changed: {sent:#?}"
+        );
+    }
 }

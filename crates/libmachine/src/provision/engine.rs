@@ -183,9 +183,45 @@ pub fn is_listening(listing: &str, port: u16) -> bool {
     listing.lines().any(|l| re.is_match(l))
 }
 
+/// The program other than Docker's own (`dockerd`, `docker-proxy`) that listens on `port`
+/// in `ss -tlnp` / `netstat -tlnp` output, if any. A listener whose program the listing
+/// does not name is not counted: only a named squatter is reported.
+pub fn foreign_listener(listing: &str, port: u16) -> Option<String> {
+    let re = regex::Regex::new(&format!(r":{port}\s+.*:.*")).expect("valid regex");
+    let ss_name = regex::Regex::new(r#"users:\(\("([^"]+)""#).expect("valid regex");
+    let netstat_name = regex::Regex::new(r"\s\d+/([^\s:]+)").expect("valid regex");
+    listing
+        .lines()
+        .filter(|l| re.is_match(l))
+        .filter_map(|l| {
+            ss_name
+                .captures(l)
+                .or_else(|| netstat_name.captures(l))
+                .map(|c| c[1].to_string())
+        })
+        .find(|name| name != "dockerd" && name != "docker-proxy")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn foreign_listeners_are_named() {
+        let ss = "LISTEN 0      5            0.0.0.0:2377      0.0.0.0:*    users:((\"python3\",pid=1234,fd=3))\n\
+                  LISTEN 0      4096               *:2376            *:*    users:((\"dockerd\",pid=99,fd=4))\n";
+        assert_eq!(foreign_listener(ss, 2377).as_deref(), Some("python3"));
+        assert_eq!(foreign_listener(ss, 2376), None);
+        assert_eq!(foreign_listener(ss, 22), None);
+        let netstat = "tcp        0      0 0.0.0.0:2377            0.0.0.0:*               LISTEN      1234/nginx: master\n\
+                       tcp6       0      0 :::2376                 :::*                    LISTEN      99/dockerd\n";
+        assert_eq!(foreign_listener(netstat, 2376), None);
+        assert_eq!(foreign_listener(netstat, 2377).as_deref(), Some("nginx"));
+        assert_eq!(
+            foreign_listener("LISTEN 0 5 0.0.0.0:2377 0.0.0.0:*\n", 2377),
+            None
+        );
+    }
 
     #[test]
     fn words_are_escaped_only_when_needed() {

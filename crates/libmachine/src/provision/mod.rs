@@ -112,6 +112,37 @@ impl<'a> Provisioner<'a> {
         Ok(())
     }
 
+    /// The daemon is managed through the init system: say so before touching anything when
+    /// the machine does not run it (a container, a chroot, another init).
+    fn require_init_system(&self) -> Result<()> {
+        let (check, what) = match self.init {
+            // sd_booted(3): systemd creates this directory at boot.
+            Init::Systemd => ("test -d /run/systemd/system", "systemd"),
+            Init::OpenRc => ("command -v rc-service >/dev/null 2>&1", "OpenRC"),
+        };
+        if self.ssh.output(check)?.status != 0 {
+            bail!(
+                "the machine does not run {what}, which the {} provisioner needs to manage the Docker daemon",
+                self.family
+            );
+        }
+        Ok(())
+    }
+
+    /// Another program listening on the daemon's port would make dockerd fail to start
+    /// only after Docker was installed and configured: name it up front instead.
+    fn require_free_daemon_port(&self, port: u16) -> Result<()> {
+        let out = self.ssh.output(
+            "if type ss >/dev/null 2>&1; then sudo ss -tlnp; else sudo netstat -tlnp; fi",
+        )?;
+        if let Some(program) = engine::foreign_listener(&out.stdout, port) {
+            bail!(
+                "port {port} on the machine is already in use by {program}: stop it or choose another engine port"
+            );
+        }
+        Ok(())
+    }
+
     /// A full provisioning run.
     pub fn provision(&self, t: &Target) -> Result<()> {
         if self.family == Family::UbuntuUpstart {
@@ -126,6 +157,7 @@ impl<'a> Provisioner<'a> {
                 self.family
             );
         }
+        self.require_init_system()?;
         if self.pm == PackageManager::Apt {
             // As the original's Debian provisioner: a root login without sudo gets it.
             self.run(
@@ -133,6 +165,7 @@ impl<'a> Provisioner<'a> {
             )?;
         }
         self.require_sudo()?;
+        self.require_free_daemon_port(t.daemon_port)?;
         self.set_hostname(t.machine_name)?;
         self.wait_for_cloud_init()?;
         if let Some(update) = self.pm.update_index() {
