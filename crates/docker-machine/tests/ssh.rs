@@ -595,3 +595,61 @@ fn mount_and_unmount_with_sshfs() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(!mnt.join("hello.txt").exists(), "still mounted");
 }
+
+/// `ssh` and `scp` check the host key pinned in the machine's folder: the first
+/// connection pins it, and a server with another key is refused by every path.
+#[test]
+fn ssh_and_scp_refuse_a_host_key_other_than_the_pinned_one() {
+    require_sshd!();
+    let e = env();
+    let store = e.store.path();
+    let pin = store.join("machines/m/known_hosts");
+    assert!(!pin.exists());
+    let out = ssh(&e, &[], &["m", "--", "true"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let host_key = std::fs::read_to_string(e.sshd.path("host_ed25519.pub")).unwrap();
+    let host_key: Vec<&str> = host_key.split_whitespace().take(2).collect();
+    assert_eq!(
+        std::fs::read_to_string(&pin).unwrap(),
+        format!("m {} {}\n", host_key[0], host_key[1])
+    );
+
+    // The pinned key replaced by another one: the server now looks like an impostor.
+    let (_, other) = keys::ed25519_pair().unwrap();
+    let forged = libmachine::ssh::HostKeyPin::for_machine(&store.join("machines/m"), "m")
+        .line(&other)
+        .unwrap();
+    std::fs::write(&pin, &forged).unwrap();
+    for mode in MODES {
+        let out = ssh(&e, mode, &["m", "--", "echo", "reached"]);
+        let err = text(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{mode:?}");
+        assert!(!text(&out.stdout).contains("reached"), "{mode:?}");
+        assert!(
+            err.contains("Host key verification failed")
+                || err.contains("does not match the one pinned in"),
+            "{mode:?}: {err}"
+        );
+    }
+    if Command::new("scp").arg("-V").output().is_ok() {
+        let local = e.work.path().join("f");
+        std::fs::write(&local, "x").unwrap();
+        let target = e.work.path().join("copied");
+        let out = dm(
+            store,
+            &[
+                "scp",
+                local.to_str().unwrap(),
+                &format!("m:{}", target.display()),
+            ],
+        );
+        assert_ne!(out.status.code(), Some(0));
+        assert!(!target.exists());
+        assert!(
+            text(&out.stderr).contains("Host key verification failed"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&pin).unwrap(), forged);
+}

@@ -167,6 +167,20 @@ fn vm_generic_end_to_end() {
     // ssh passes the remote status through; scp round trip.
     let out = dm(&store, &["ssh", "g1", "--", "exit", "3"]);
     assert_eq!(out.code, 3, "{out:?}");
+    // The host key seen by create's first connection is pinned; it is the host's.
+    let out = dm(
+        &store,
+        &[
+            "ssh",
+            "g1",
+            "--",
+            "cat",
+            "/etc/ssh/ssh_host_ed25519_key.pub",
+        ],
+    );
+    let host_key: Vec<&str> = out.stdout.split_whitespace().take(2).collect();
+    let pinned = std::fs::read_to_string(store.join("machines/g1/known_hosts")).unwrap();
+    assert_eq!(pinned, format!("g1 {}\n", host_key.join(" ")), "{out:?}");
     let local = tmp.path().join("payload.bin");
     let data: Vec<u8> = (0..300_000u32)
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)

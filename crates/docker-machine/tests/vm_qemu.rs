@@ -163,6 +163,28 @@ fn vm_qemu_lifecycle() {
     let out = dm(&store, &["ssh", "q1", "--", "hostname"]);
     assert_eq!((out.code, out.stdout.trim()), (0, "q1"), "{out:?}");
     assert_eq!(dm(&store, &["ssh", "q1", "--", "exit", "4"]).code, 4);
+    // The host key made at create and given to cloud-init is the VM's only one, and the
+    // one pinned before the first boot.
+    let out = dm(
+        &store,
+        &[
+            "ssh",
+            "q1",
+            "--",
+            "sudo",
+            "sh",
+            "-c",
+            "'cat /etc/ssh/ssh_host_*_key.pub'",
+        ],
+    );
+    let vm_keys: Vec<String> = out
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    let pinned = std::fs::read_to_string(store.join("machines/q1/known_hosts")).unwrap();
+    assert_eq!(vm_keys.len(), 1, "{out:?}");
+    assert_eq!(pinned, format!("q1 {}\n", vm_keys[0]), "{out:?}");
     // The root file system grew to --qemu-disk-size (20000 MB by default; the image is 4 GiB).
     let out = dm(
         &store,

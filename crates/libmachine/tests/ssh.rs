@@ -57,6 +57,7 @@ fn target(port: u16, key: &Path) -> SshTarget {
         port,
         user: current_user(),
         key_path: Some(key.to_path_buf()),
+        host_key: None,
     }
 }
 
@@ -322,5 +323,69 @@ fn external_client_refuses_an_open_key() {
             err.unwrap(),
             format!("permissions 0644 for '{}' are too open", key.display())
         );
+    }
+}
+
+/// Host keys are pinned per machine: the first connection records the server's key in
+/// OpenSSH's format (either client may come first; the other reads the same file), later
+/// connections accept only that key, and a different key is refused at once with one
+/// line, by both clients, without touching the file.
+#[test]
+fn host_keys_are_pinned_and_a_changed_key_is_refused() {
+    require_sshd!();
+    let f = fixture();
+    let sshd_key = std::fs::read_to_string(f.sshd.path("host_ed25519.pub")).unwrap();
+    let sshd_key: Vec<&str> = sshd_key.split_whitespace().take(2).collect();
+    let kinds: Vec<ClientKind> = if ssh::default_kind(false) == ClientKind::External {
+        vec![ClientKind::External, ClientKind::Native]
+    } else {
+        vec![ClientKind::Native]
+    };
+    for first in &kinds {
+        let machine_dir = tempfile::tempdir().unwrap();
+        let pin = ssh::HostKeyPin::for_machine(machine_dir.path(), "m1");
+        let mut t = target(f.sshd.port, &f.ed25519);
+        t.host_key = Some(pin.clone());
+        let client = |kind: ClientKind| ssh::client(&t, kind).unwrap();
+
+        let out = client(*first).output("echo pinned").unwrap();
+        assert_eq!(out.stdout, "pinned\n", "{first:?}");
+        let recorded = std::fs::read_to_string(&pin.file).unwrap();
+        assert_eq!(
+            recorded,
+            format!("m1 {} {}\n", sshd_key[0], sshd_key[1]),
+            "{first:?} records the server's key under the machine's name"
+        );
+        for kind in &kinds {
+            assert_eq!(
+                client(*kind).output("exit 3").unwrap().status,
+                3,
+                "{kind:?}"
+            );
+        }
+        assert_eq!(std::fs::read_to_string(&pin.file).unwrap(), recorded);
+
+        // Another key pinned: the server is not the machine.
+        let (_, other) = keys::ed25519_pair().unwrap();
+        let forged = pin.line(&other).unwrap();
+        std::fs::write(&pin.file, &forged).unwrap();
+        for kind in &kinds {
+            let err = client(*kind).output("echo reached").unwrap_err();
+            assert_eq!(
+                err.downcast_ref::<ssh::known_hosts::HostKeyMismatch>(),
+                Some(&pin.mismatch()),
+                "{kind:?}: {err:#}"
+            );
+            assert!(!format!("{err:#}").contains('\n'), "one line: {err:#}");
+            // Waiting does not help: refused at once, not after the timeout.
+            let started = Instant::now();
+            let err =
+                ssh::wait_for_ssh(client(*kind).as_ref(), &t, Duration::from_secs(60)).unwrap_err();
+            assert!(err
+                .to_string()
+                .starts_with("ssh: the host key of machine \"m1\""));
+            assert!(started.elapsed() < Duration::from_secs(20), "{kind:?}");
+        }
+        assert_eq!(std::fs::read_to_string(&pin.file).unwrap(), forged);
     }
 }

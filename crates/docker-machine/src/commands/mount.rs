@@ -1,7 +1,7 @@
 //! `mount`: mount a machine directory locally with sshfs (`-u`: `fusermount -u`), built
 //! as the original built it (compat.md 9.5); the tool's exit status is passed through.
 
-use super::scp::{load_info, run_tool, HostInfo, Location, BASE_SSH_OPTIONS};
+use super::scp::{load_info, run_tool, ssh_options, HostInfo, Location};
 use crate::cli::{help, CmdError, Command, Context};
 use libmachine::mcnflag::Flag;
 use libmachine::ssh::external::look_path;
@@ -53,7 +53,7 @@ pub fn mount_args(
     if unmount {
         return Ok(vec!["-u".into(), dest]);
     }
-    let mut args: Vec<String> = BASE_SSH_OPTIONS.iter().map(|s| s.to_string()).collect();
+    let mut args = ssh_options(info.host_key.as_ref(), false);
     if !info.key_path.is_empty() {
         args.extend(["-o".into(), "IdentitiesOnly=yes".into()]);
     }
@@ -104,6 +104,7 @@ mod tests {
                 port: Some(2222),
                 user: "docker".into(),
                 key_path: key.into(),
+                host_key: None,
             })
         }
     }

@@ -5,7 +5,8 @@
 
 use crate::cli::{help, CmdError, Command, Context};
 use libmachine::mcnflag::Flag;
-use libmachine::ssh::external::{exit_code, look_path};
+use libmachine::ssh::external::{exit_code, host_key_options, look_path};
+use libmachine::ssh::HostKeyPin;
 use libmachine::Host;
 
 pub fn command() -> Command {
@@ -27,15 +28,19 @@ pub fn command() -> Command {
     }
 }
 
-/// The options scp, rsync's ssh and sshfs always get.
-pub const BASE_SSH_OPTIONS: &[&str] = &[
-    "-o",
-    "StrictHostKeyChecking=no",
-    "-o",
-    "UserKnownHostsFile=/dev/null",
-    "-o",
-    "LogLevel=quiet",
-];
+/// The host key and log options scp, rsync's ssh and sshfs get: the machine's pinned
+/// host key as `ssh` uses it (errors shown, or a refused key would fail silently), or
+/// the original's `-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o
+/// LogLevel=quiet` without a pin.
+pub fn ssh_options(pin: Option<&HostKeyPin>, quote_path: bool) -> Vec<String> {
+    let mut args = Vec::new();
+    for opt in host_key_options(pin, quote_path) {
+        args.extend(["-o".to_string(), opt]);
+    }
+    let level = if pin.is_some() { "error" } else { "quiet" };
+    args.extend(["-o".to_string(), format!("LogLevel={level}")]);
+    args
+}
 
 /// What scp and mount need to know about a machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +52,8 @@ pub struct HostInfo {
     pub user: String,
     /// Empty: no explicit key (ssh-agent or the default keys).
     pub key_path: String,
+    /// The machine's pinned host key.
+    pub host_key: Option<HostKeyPin>,
 }
 
 impl HostInfo {
@@ -57,6 +64,10 @@ impl HostInfo {
             port: d.ssh_port().ok(),
             user: d.ssh_username(),
             key_path: d.ssh_key_path(),
+            host_key: Some(HostKeyPin::for_machine(
+                &d.base().machine_dir(),
+                &d.base().machine_name,
+            )),
         }
     }
 }
@@ -146,7 +157,18 @@ pub struct ScpFlags {
 
 /// The arguments of `scp` (or `rsync` with `delta`) for a copy from `src` to `dst`.
 pub fn scp_args(src: &Location, dst: &Location, flags: ScpFlags) -> Result<Vec<String>, String> {
-    let mut ssh_args: Vec<String> = BASE_SSH_OPTIONS.iter().map(|s| s.to_string()).collect();
+    // One scp command takes one host key alias: a copy between two machines checks
+    // neither key (as 0.16.2 did for every copy).
+    let pins: Vec<&HostKeyPin> = [src, dst]
+        .iter()
+        .filter_map(|l| l.info()?.host_key.as_ref())
+        .collect();
+    let pin = match pins.as_slice() {
+        [one] => Some(*one),
+        [a, b] if a == b => Some(*a),
+        _ => None,
+    };
+    let mut ssh_args = ssh_options(pin, true);
     if !flags.delta {
         ssh_args.push("-3".into());
         if flags.recursive {
@@ -241,6 +263,7 @@ mod tests {
             port: Some(234),
             user: "root".into(),
             key_path: key.into(),
+            host_key: None,
         }
     }
 
@@ -361,6 +384,7 @@ mod tests {
                 port: Some(22),
                 user: "root".into(),
                 key_path: String::new(),
+                host_key: None,
             })
         };
         let d = parse_location("m:/y", &mut load).unwrap();

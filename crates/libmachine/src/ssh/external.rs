@@ -1,6 +1,6 @@
 //! The external client: the system's `ssh` run with the original's options.
 
-use super::{Output, SshClient, SshTarget};
+use super::{HostKeyPin, Output, SshClient, SshTarget};
 use anyhow::{anyhow, bail, Result};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -29,10 +29,50 @@ pub const BASE_OPTIONS: &[&str] = &[
     "UserKnownHostsFile=/dev/null",
 ];
 
+/// The host key options: the original's (any key, nothing recorded) without a pin;
+/// with one, the machine's `known_hosts` under its alias, new keys recorded only while
+/// none is pinned, and errors shown (`LogLevel=quiet` would hide a refused key).
+/// `quote_path` Go-quotes the file (for scp and rsync, as the original quoted keys).
+pub fn host_key_options(pin: Option<&HostKeyPin>, quote_path: bool) -> Vec<String> {
+    match pin {
+        None => [
+            "StrictHostKeyChecking=no".to_string(),
+            "UserKnownHostsFile=/dev/null".to_string(),
+        ]
+        .to_vec(),
+        Some(pin) => {
+            let file = pin.file.to_string_lossy();
+            vec![
+                "StrictHostKeyChecking=accept-new".to_string(),
+                format!(
+                    "UserKnownHostsFile={}",
+                    if quote_path {
+                        crate::shell::go_quote(&file)
+                    } else {
+                        file.into_owned()
+                    }
+                ),
+                format!("HostKeyAlias={}", pin.alias),
+            ]
+        }
+    }
+}
+
 /// `ssh`'s argv before any command (compat.md 9.2):
-/// `BASE_OPTIONS USER@HOST [-o IdentitiesOnly=yes -i KEY] -p PORT`.
+/// `BASE_OPTIONS USER@HOST [-o IdentitiesOnly=yes -i KEY] -p PORT`, the host key
+/// options replaced by [`host_key_options`] when the target's key is pinned.
 pub fn base_args(target: &SshTarget) -> Vec<String> {
     let mut args: Vec<String> = BASE_OPTIONS.iter().map(|s| s.to_string()).collect();
+    if let Some(pin) = &target.host_key {
+        // BASE_OPTIONS ends with the two host key options (4 words).
+        args.truncate(args.len() - 4);
+        if let Some(level) = args.iter_mut().find(|a| *a == "LogLevel=quiet") {
+            *level = "LogLevel=error".into();
+        }
+        for opt in host_key_options(Some(pin), false) {
+            args.extend(["-o".to_string(), opt]);
+        }
+    }
     args.push(format!("{}@{}", target.user, target.host));
     if let Some(key) = &target.key_path {
         args.extend(["-o".into(), "IdentitiesOnly=yes".into(), "-i".into()]);
@@ -158,6 +198,14 @@ impl SshClient for ExternalClient {
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         match out.status.code() {
+            // A refused host key: OpenSSH's multi-line warning becomes the one line the
+            // native client gives too.
+            Some(255) if stderr.contains("Host key verification failed") => {
+                match &self.target.host_key {
+                    Some(pin) => Err(pin.mismatch().into()),
+                    None => Err(anyhow!("{}", stderr.trim())),
+                }
+            }
             // ssh's own failure (connection refused, authentication, timeout).
             Some(255) => bail!(
                 "ssh command error:\ncommand : {command}\nerr     : exit status 255\noutput  : {stdout}{stderr}"
@@ -210,6 +258,7 @@ mod tests {
             port: 2222,
             user: "docker".into(),
             key_path: key.map(PathBuf::from),
+            host_key: None,
         }
     }
 
@@ -222,6 +271,13 @@ mod tests {
         let user: Vec<String> = ["--", "ls", "-l"].iter().map(|s| s.to_string()).collect();
         let argv = interactive_args(&target(None), &user);
         assert_eq!(&argv[argv.len() - 3..], &user[..]);
+
+        let mut pinned = target(None);
+        pinned.host_key = Some(HostKeyPin::for_machine(Path::new("/s/machines/m1"), "m1"));
+        assert_eq!(
+            base_args(&pinned).join(" "),
+            "-F /dev/null -o ConnectionAttempts=3 -o ConnectTimeout=10 -o ControlMaster=no -o ControlPath=none -o LogLevel=error -o PasswordAuthentication=no -o ServerAliveInterval=60 -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/s/machines/m1/known_hosts -o HostKeyAlias=m1 docker@192.0.2.7 -p 2222"
+        );
     }
 
     #[cfg(unix)]

@@ -6,7 +6,7 @@
 use crate::store::{go_io_error, write_atomic};
 use anyhow::{anyhow, Context, Result};
 use base64::Engine;
-use russh::keys::ssh_key::{private::Ed25519Keypair, LineEnding, PrivateKey};
+use russh::keys::ssh_key::{private::Ed25519Keypair, LineEnding, PrivateKey, PublicKey};
 use std::path::{Path, PathBuf};
 
 /// `<private_path>.pub`.
@@ -47,16 +47,21 @@ pub fn generate_key_pair(private_path: &Path) -> Result<()> {
 /// Write a new Ed25519 key pair: `private_path` (OpenSSH format, 0600) and
 /// `<private_path>.pub` (`ssh-ed25519 BASE64\n`, 0600).
 pub fn generate_ed25519(private_path: &Path) -> Result<()> {
+    let (pem, public) = ed25519_pair()?;
+    let public = public
+        .to_openssh()
+        .map_err(|e| anyhow!("Error generating key pair: {e}"))?;
+    write_pair(private_path, pem.as_bytes(), &public)
+}
+
+/// A new Ed25519 key: the private key in OpenSSH format, and its public key.
+pub fn ed25519_pair() -> Result<(String, PublicKey)> {
     let seed: [u8; 32] = rand::random();
     let key = PrivateKey::from(Ed25519Keypair::from_seed(&seed));
     let pem = key
         .to_openssh(LineEnding::LF)
         .map_err(|e| anyhow!("Error generating key pair: {e}"))?;
-    let public = key
-        .public_key()
-        .to_openssh()
-        .map_err(|e| anyhow!("Error generating key pair: {e}"))?;
-    write_pair(private_path, pem.as_bytes(), &public)
+    Ok((pem.to_string(), key.public_key().clone()))
 }
 
 fn write_pair(private_path: &Path, private_pem: &[u8], public_line: &str) -> Result<()> {

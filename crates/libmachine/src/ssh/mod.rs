@@ -8,10 +8,12 @@ use std::path::PathBuf;
 
 pub mod external;
 pub mod keys;
+pub mod known_hosts;
 pub mod native;
 mod wait;
 
 pub use external::ExternalClient;
+pub use known_hosts::HostKeyPin;
 pub use native::NativeClient;
 pub use wait::{probe_ssh_banner, ssh_error_text, wait_for_ssh};
 
@@ -23,20 +25,29 @@ pub struct SshTarget {
     pub user: String,
     /// The private key; `None` means the user's default keys or agent.
     pub key_path: Option<PathBuf>,
+    /// Where the server's host key is pinned; `None` trusts any key (the original's
+    /// behaviour, kept for targets that are not machines).
+    pub host_key: Option<HostKeyPin>,
 }
 
 impl SshTarget {
     /// Where a driver says its machine is reached (`ssh_hostname`, `ssh_port`,
-    /// `ssh_username`, `ssh_key_path`; an empty key path means no `-i`).
+    /// `ssh_username`, `ssh_key_path`; an empty key path means no `-i`), with the host
+    /// key pinned in the machine's folder.
     pub fn from_driver(driver: &dyn crate::drivers::Driver) -> Result<SshTarget> {
         let host = driver.ssh_hostname()?;
         let port = driver.ssh_port()?;
         let key = driver.ssh_key_path();
+        let base = driver.base();
         Ok(SshTarget {
             host,
             port,
             user: driver.ssh_username(),
             key_path: (!key.is_empty()).then(|| PathBuf::from(key)),
+            host_key: Some(HostKeyPin::for_machine(
+                &base.machine_dir(),
+                &base.machine_name,
+            )),
         })
     }
 }

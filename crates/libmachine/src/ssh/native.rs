@@ -3,10 +3,10 @@
 //! reports session errors instead of swallowing them, and keeps stdout, stderr and the
 //! exit status apart. Each call opens its own connection on a current-thread runtime.
 
-use super::{Output, SshClient, SshTarget};
+use super::{HostKeyPin, Output, SshClient, SshTarget};
 use crate::store::go_io_error;
 use anyhow::{anyhow, bail, Context, Result};
-use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
+use russh::keys::{Algorithm, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
 use russh::{client, ChannelMsg, Disconnect};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -76,11 +76,20 @@ impl NativeClient {
             let config = Arc::new(client::Config {
                 keepalive_interval: Some(Duration::from_secs(60)),
                 keepalive_max: 3,
+                preferred: self.preferred_algorithms()?,
                 ..Default::default()
             });
-            let mut handle = client::connect_stream(config, stream, Handler)
+            let refused = Arc::new(std::sync::Mutex::new(None));
+            let handler = Handler {
+                pin: self.target.host_key.clone(),
+                refused: refused.clone(),
+            };
+            let mut handle = client::connect_stream(config, stream, handler)
                 .await
-                .map_err(|e| anyhow!("ssh: handshake failed: {e}"))?;
+                .map_err(|e| match refused.lock().ok().and_then(|mut r| r.take()) {
+                    Some(why) => why,
+                    None => anyhow!("ssh: handshake failed: {e}"),
+                })?;
             self.authenticate(&mut handle).await?;
             Ok::<_, anyhow::Error>(handle)
         };
@@ -91,6 +100,42 @@ impl NativeClient {
                 self.connect_timeout.as_secs_f64()
             ),
         }
+    }
+
+    /// russh's defaults, with the algorithms of the pinned keys first so that the server
+    /// shows a key that can be checked (as OpenSSH orders them from known_hosts).
+    fn preferred_algorithms(&self) -> Result<russh::Preferred> {
+        let mut preferred = russh::Preferred::default();
+        let Some(pin) = &self.target.host_key else {
+            return Ok(preferred);
+        };
+        let mut order: Vec<Algorithm> = Vec::new();
+        for key in pin.known_keys()? {
+            let algorithms = match key.algorithm() {
+                // An RSA key is shown under either SHA-2 signature algorithm.
+                Algorithm::Rsa { .. } => vec![
+                    Algorithm::Rsa {
+                        hash: Some(HashAlg::Sha512),
+                    },
+                    Algorithm::Rsa {
+                        hash: Some(HashAlg::Sha256),
+                    },
+                ],
+                other => vec![other],
+            };
+            for a in algorithms {
+                if !order.contains(&a) {
+                    order.push(a);
+                }
+            }
+        }
+        for a in preferred.key.iter() {
+            if !order.contains(a) {
+                order.push(a.clone());
+            }
+        }
+        preferred.key = order.into();
+        Ok(preferred)
     }
 
     async fn authenticate(&self, handle: &mut client::Handle<Handler>) -> Result<()> {
@@ -307,16 +352,37 @@ impl End {
 }
 
 /// Accepts every host key, as the original did (machines get new keys on every create).
-struct Handler;
+/// Checks the server's host key against the target's pin (any key without one, as the
+/// original); why a key was refused is left in `refused` for the caller's error.
+struct Handler {
+    pin: Option<HostKeyPin>,
+    refused: Arc<std::sync::Mutex<Option<anyhow::Error>>>,
+}
 
 impl client::Handler for Handler {
     type Error = russh::Error;
 
     async fn check_server_key(
         &mut self,
-        _server_public_key: &PublicKeyOrCertificate,
+        server_public_key: &PublicKeyOrCertificate,
     ) -> Result<bool, Self::Error> {
-        Ok(true)
+        let Some(pin) = &self.pin else {
+            return Ok(true);
+        };
+        let verdict = match server_public_key {
+            PublicKeyOrCertificate::PublicKey { key, .. } => pin.verify(key),
+            // Not advertised (no `host_key_certificates`), so never expected.
+            PublicKeyOrCertificate::Certificate(_) => Err(pin.mismatch().into()),
+        };
+        match verdict {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                if let Ok(mut refused) = self.refused.lock() {
+                    *refused = Some(e);
+                }
+                Ok(false)
+            }
+        }
     }
 }
 

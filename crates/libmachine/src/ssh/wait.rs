@@ -25,6 +25,13 @@ pub fn wait_for_ssh(client: &dyn SshClient, target: &SshTarget, max_wait: Durati
         let err = match client.output("exit 0") {
             Ok(out) if out.status == 0 => return Ok(()),
             Ok(out) => format!("exit status {}", out.status),
+            // Waiting does not make a wrong host key right.
+            Err(e)
+                if e.downcast_ref::<super::known_hosts::HostKeyMismatch>()
+                    .is_some() =>
+            {
+                return Err(e)
+            }
             Err(e) => ssh_error_text(&format!("{e:#}")),
         };
         let probe = probe_ssh_banner(&target.host, target.port, Duration::from_secs(5));

@@ -19,7 +19,7 @@ mod seed;
 use super::{BaseDriver, Driver, DriverSpec, HostNotRunning};
 use crate::mcnflag::{DriverOptions, Flag};
 use crate::state::State;
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use process::{Accel, Launch};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -427,6 +427,17 @@ impl Driver for QemuDriver {
         let public =
             std::fs::read_to_string(dir.join("id_rsa.pub")).context("reading the public key")?;
 
+        // The VM's SSH host key is made here and pinned before the first boot, so even
+        // the first connection is checked.
+        let (host_private, host_public) = crate::ssh::keys::ed25519_pair()?;
+        crate::ssh::HostKeyPin::for_machine(&dir, &self.base.machine_name).record(&host_public)?;
+        let host_key = seed::HostKey {
+            private_openssh: host_private,
+            public_openssh: host_public
+                .to_openssh()
+                .map_err(|e| anyhow!("encoding the host key: {e}"))?,
+        };
+
         self.log("Creating the cloud-init seed...");
         let name = &self.base.machine_name;
         let instance = format!(
@@ -436,7 +447,7 @@ impl Driver for QemuDriver {
                 .as_secs()
         );
         let seed = seed::build(
-            &seed::user_data(name, &self.base.ssh_user, &public),
+            &seed::user_data(name, &self.base.ssh_user, &public, &host_key),
             &seed::meta_data(&instance, name),
         )?;
         crate::store::write_atomic(&dir.join("seed.img"), &seed, 0o600)?;

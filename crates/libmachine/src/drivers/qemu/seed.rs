@@ -5,8 +5,16 @@ use anyhow::Result;
 use std::io::{Cursor, Write};
 
 /// The `#cloud-config` for a machine: one user with the machine's key and
-/// password-less sudo, the hostname, and nothing that reaches out to the network.
-pub fn user_data(hostname: &str, user: &str, public_key: &str) -> String {
+/// password-less sudo, the hostname, the SSH host key docker-machine pinned (no other
+/// host key is generated, which also spares a slow RSA key generation under TCG), and
+/// nothing that reaches out to the network.
+pub fn user_data(hostname: &str, user: &str, public_key: &str, host_key: &HostKey) -> String {
+    let indent = |text: &str| -> String {
+        text.trim_end()
+            .lines()
+            .map(|l| format!("    {l}\n"))
+            .collect()
+    };
     format!(
         "#cloud-config\n\
          hostname: {hostname}\n\
@@ -23,9 +31,26 @@ pub fn user_data(hostname: &str, user: &str, public_key: &str) -> String {
          growpart:\n\
          \x20 mode: auto\n\
          \x20 devices: [\"/\"]\n\
-         resize_rootfs: true\n",
-        key = public_key.trim()
+         resize_rootfs: true\n\
+         ssh_deletekeys: true\n\
+         ssh_genkeytypes: []\n\
+         ssh_keys:\n\
+         \x20 ed25519_private: |\n\
+         {private}\
+         \x20 ed25519_public: {public}\n",
+        key = public_key.trim(),
+        private = indent(&host_key.private_openssh),
+        public = host_key.public_openssh.trim(),
     )
+}
+
+/// The machine's SSH host key, made by docker-machine so that it is pinned before the
+/// first connection.
+pub struct HostKey {
+    /// OpenSSH private key format.
+    pub private_openssh: String,
+    /// `ssh-ed25519 BASE64`.
+    pub public_openssh: String,
 }
 
 pub fn meta_data(instance_id: &str, hostname: &str) -> String {
@@ -58,8 +83,14 @@ mod tests {
 
     #[test]
     fn seed_holds_both_files_under_the_cidata_label() {
+        let host_key = HostKey {
+            private_openssh:
+                "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----\n"
+                    .into(),
+            public_openssh: "ssh-ed25519 AAAAC3".into(),
+        };
         let img = build(
-            &user_data("m1", "docker", "ssh-rsa AAAA"),
+            &user_data("m1", "docker", "ssh-rsa AAAA", &host_key),
             &meta_data("iid-m1-1", "m1"),
         )
         .unwrap();
@@ -74,6 +105,9 @@ mod tests {
             .unwrap();
         assert!(text.starts_with("#cloud-config\n"));
         assert!(text.contains("      - ssh-rsa AAAA\n"));
+        assert!(text.ends_with(
+            "ssh_genkeytypes: []\nssh_keys:\n  ed25519_private: |\n    -----BEGIN OPENSSH PRIVATE KEY-----\n    b3Bl\n    -----END OPENSSH PRIVATE KEY-----\n  ed25519_public: ssh-ed25519 AAAAC3\n"
+        ), "{text}");
         let mut meta = String::new();
         fs.root_dir()
             .open_file("meta-data")
