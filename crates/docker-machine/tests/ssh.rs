@@ -614,6 +614,39 @@ fn ssh_and_scp_refuse_a_host_key_other_than_the_pinned_one() {
         format!("m {} {}\n", host_key[0], host_key[1])
     );
 
+    // Between two machines (one scp, so no alias): both keys by address; `e`, never
+    // connected to, is pinned first. `e` is named `localhost` so that the two
+    // machines' keys are listed under different addresses.
+    let has_scp = Command::new("scp").arg("-V").output().is_ok();
+    let e_config = store.join("machines/e/config.json");
+    let config = std::fs::read_to_string(&e_config).unwrap();
+    let config = config.replace(
+        "\"IPAddress\": \"127.0.0.1\"",
+        "\"IPAddress\": \"localhost\"",
+    );
+    std::fs::write(&e_config, config).unwrap();
+    let local = e.work.path().join("f");
+    std::fs::write(&local, "x").unwrap();
+    let between = |to: &str| {
+        dm(
+            store,
+            &[
+                "scp",
+                &format!("m:{}", local.display()),
+                &format!("e:{}", e.work.path().join(to).display()),
+            ],
+        )
+    };
+    if has_scp {
+        let out = between("f2");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(std::fs::read(e.work.path().join("f2")).unwrap(), b"x");
+        assert_eq!(
+            std::fs::read_to_string(store.join("machines/e/known_hosts")).unwrap(),
+            format!("e {} {}\n", host_key[0], host_key[1])
+        );
+    }
+
     // The pinned key replaced by another one: the server now looks like an impostor.
     let (_, other) = keys::ed25519_pair().unwrap();
     let forged = libmachine::ssh::HostKeyPin::for_machine(&store.join("machines/m"), "m")
@@ -631,9 +664,7 @@ fn ssh_and_scp_refuse_a_host_key_other_than_the_pinned_one() {
             "{mode:?}: {err}"
         );
     }
-    if Command::new("scp").arg("-V").output().is_ok() {
-        let local = e.work.path().join("f");
-        std::fs::write(&local, "x").unwrap();
+    if has_scp {
         let target = e.work.path().join("copied");
         let out = dm(
             store,
@@ -645,6 +676,14 @@ fn ssh_and_scp_refuse_a_host_key_other_than_the_pinned_one() {
         );
         assert_ne!(out.status.code(), Some(0));
         assert!(!target.exists());
+        assert!(
+            text(&out.stderr).contains("Host key verification failed"),
+            "{}",
+            text(&out.stderr)
+        );
+        let out = between("f3");
+        assert_ne!(out.status.code(), Some(0));
+        assert!(!e.work.path().join("f3").exists());
         assert!(
             text(&out.stderr).contains("Host key verification failed"),
             "{}",

@@ -1,7 +1,7 @@
 //! `mount`: mount a machine directory locally with sshfs (`-u`: `fusermount -u`), built
 //! as the original built it (compat.md 9.5); the tool's exit status is passed through.
 
-use super::scp::{load_info, run_tool, ssh_options, HostInfo, Location};
+use super::scp::{load_info, pinned, run_tool, ssh_options, HostInfo, Location};
 use crate::cli::{help, CmdError, Command, Context};
 use libmachine::mcnflag::Flag;
 use libmachine::ssh::external::look_path;
@@ -53,7 +53,7 @@ pub fn mount_args(
     if unmount {
         return Ok(vec!["-u".into(), dest]);
     }
-    let mut args = ssh_options(info.host_key.as_ref(), false);
+    let mut args = ssh_options(&pinned(info), false);
     if !info.key_path.is_empty() {
         args.extend(["-o".into(), "IdentitiesOnly=yes".into()]);
     }

@@ -5,9 +5,10 @@
 
 use crate::cli::{help, CmdError, Command, Context};
 use libmachine::mcnflag::Flag;
-use libmachine::ssh::external::{exit_code, host_key_options, look_path};
-use libmachine::ssh::HostKeyPin;
+use libmachine::ssh::external::{exit_code, host_key_options, known_hosts_option, look_path};
+use libmachine::ssh::{HostKeyPin, SshTarget};
 use libmachine::Host;
+use std::path::PathBuf;
 
 pub fn command() -> Command {
     Command {
@@ -28,16 +29,39 @@ pub fn command() -> Command {
     }
 }
 
-/// The host key and log options scp, rsync's ssh and sshfs get: the machine's pinned
-/// host key as `ssh` uses it (errors shown, or a refused key would fail silently), or
-/// the original's `-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o
-/// LogLevel=quiet` without a pin.
-pub fn ssh_options(pin: Option<&HostKeyPin>, quote_path: bool) -> Vec<String> {
+/// How scp, rsync's ssh and sshfs check the machines' host keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostKeys {
+    /// The original's options: any key, nothing recorded.
+    Unchecked,
+    /// One machine: its pin, as `ssh` uses it.
+    Pinned(HostKeyPin),
+    /// A copy between two machines: one scp command takes one `HostKeyAlias`, so this
+    /// file names both machines' pinned keys by address (see [`both_machines_pinned`]).
+    ByAddress(PathBuf),
+}
+
+/// The host key and log options: the pinned key(s) with errors shown (`LogLevel=quiet`
+/// would make a refused key fail silently), or the original's `-o
+/// StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=quiet`.
+pub fn ssh_options(keys: &HostKeys, quote_path: bool) -> Vec<String> {
+    let opts = match keys {
+        HostKeys::Unchecked => host_key_options(None, quote_path),
+        HostKeys::Pinned(pin) => host_key_options(Some(pin), quote_path),
+        HostKeys::ByAddress(file) => vec![
+            "StrictHostKeyChecking=yes".to_string(),
+            known_hosts_option(file, quote_path),
+        ],
+    };
     let mut args = Vec::new();
-    for opt in host_key_options(pin, quote_path) {
+    for opt in opts {
         args.extend(["-o".to_string(), opt]);
     }
-    let level = if pin.is_some() { "error" } else { "quiet" };
+    let level = if *keys == HostKeys::Unchecked {
+        "quiet"
+    } else {
+        "error"
+    };
     args.extend(["-o".to_string(), format!("LogLevel={level}")]);
     args
 }
@@ -156,19 +180,13 @@ pub struct ScpFlags {
 }
 
 /// The arguments of `scp` (or `rsync` with `delta`) for a copy from `src` to `dst`.
-pub fn scp_args(src: &Location, dst: &Location, flags: ScpFlags) -> Result<Vec<String>, String> {
-    // One scp command takes one host key alias: a copy between two machines checks
-    // neither key (as 0.16.2 did for every copy).
-    let pins: Vec<&HostKeyPin> = [src, dst]
-        .iter()
-        .filter_map(|l| l.info()?.host_key.as_ref())
-        .collect();
-    let pin = match pins.as_slice() {
-        [one] => Some(*one),
-        [a, b] if a == b => Some(*a),
-        _ => None,
-    };
-    let mut ssh_args = ssh_options(pin, true);
+pub fn scp_args(
+    src: &Location,
+    dst: &Location,
+    flags: ScpFlags,
+    keys: &HostKeys,
+) -> Result<Vec<String>, String> {
+    let mut ssh_args = ssh_options(keys, true);
     if !flags.delta {
         ssh_args.push("-3".into());
         if flags.recursive {
@@ -249,8 +267,60 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
     let mut load = |name: &str| load_info(ctx, name);
     let src = parse_location(&ctx.args[0], &mut load).map_err(CmdError::new)?;
     let dst = parse_location(&ctx.args[1], &mut load).map_err(CmdError::new)?;
-    let args = scp_args(&src, &dst, flags).map_err(CmdError::new)?;
+    let machines: Vec<&HostInfo> = [&src, &dst].iter().filter_map(|l| l.info()).collect();
+    // Lives until the copy is done.
+    let by_address = match machines.as_slice() {
+        [a, b] if a.host_key != b.host_key => {
+            Some(both_machines_pinned(a, b).map_err(CmdError::new)?)
+        }
+        _ => None,
+    };
+    let keys = match (&by_address, machines.first()) {
+        (Some(file), _) => HostKeys::ByAddress(file.path().to_path_buf()),
+        (None, Some(machine)) => pinned(machine),
+        (None, None) => HostKeys::Unchecked,
+    };
+    let args = scp_args(&src, &dst, flags, &keys).map_err(CmdError::new)?;
     run_tool(&program, &args)
+}
+
+/// The machine's pin, as `ssh` uses it.
+pub fn pinned(info: &HostInfo) -> HostKeys {
+    info.host_key
+        .clone()
+        .map_or(HostKeys::Unchecked, HostKeys::Pinned)
+}
+
+/// A temporary `known_hosts` with the pinned keys of both machines under their
+/// addresses. A machine whose key was never pinned is connected to first (over SSH, as
+/// `ssh` would), which pins it.
+fn both_machines_pinned(a: &HostInfo, b: &HostInfo) -> Result<tempfile::NamedTempFile, String> {
+    let mut text = String::new();
+    for info in [a, b] {
+        let Some(pin) = &info.host_key else { continue };
+        let host = info.hostname.clone()?;
+        let port = info.port.unwrap_or(22);
+        let known = pin.known_keys().map_err(|e| format!("{e:#}"))?;
+        if known.is_empty() {
+            let target = SshTarget {
+                host: host.clone(),
+                port,
+                user: info.user.clone(),
+                key_path: (!info.key_path.is_empty()).then(|| PathBuf::from(&info.key_path)),
+                host_key: Some(pin.clone()),
+            };
+            libmachine::ssh::configured_client(&target)
+                .and_then(|c| c.run("exit 0"))
+                .map_err(|e| libmachine::ssh::ssh_error_text(&format!("{e:#}")))?;
+        }
+        text.push_str(
+            &pin.lines_for_address(&host, port)
+                .map_err(|e| format!("{e:#}"))?,
+        );
+    }
+    let mut file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(file)
 }
 
 #[cfg(test)]
@@ -308,7 +378,9 @@ mod tests {
     fn args(src: &str, dst: &str, key: &'static str, flags: ScpFlags) -> String {
         let s = parse(src, key).unwrap();
         let d = parse(dst, key).unwrap();
-        scp_args(&s, &d, flags).unwrap().join(" ")
+        scp_args(&s, &d, flags, &HostKeys::Unchecked)
+            .unwrap()
+            .join(" ")
     }
 
     #[test]
@@ -362,6 +434,7 @@ mod tests {
                 quiet: true,
                 ..delta
             },
+            &HostKeys::Unchecked,
         )
         .unwrap();
         assert_eq!(
@@ -388,7 +461,13 @@ mod tests {
             })
         };
         let d = parse_location("m:/y", &mut load).unwrap();
-        let err = scp_args(&Location::Local("/x".into()), &d, ScpFlags::default()).unwrap_err();
+        let err = scp_args(
+            &Location::Local("/x".into()),
+            &d,
+            ScpFlags::default(),
+            &HostKeys::Unchecked,
+        )
+        .unwrap_err();
         assert_eq!(err, "IP address is not set");
     }
 }

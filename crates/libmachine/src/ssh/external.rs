@@ -40,21 +40,21 @@ pub fn host_key_options(pin: Option<&HostKeyPin>, quote_path: bool) -> Vec<Strin
             "UserKnownHostsFile=/dev/null".to_string(),
         ]
         .to_vec(),
-        Some(pin) => {
-            let file = pin.file.to_string_lossy();
-            vec![
-                "StrictHostKeyChecking=accept-new".to_string(),
-                format!(
-                    "UserKnownHostsFile={}",
-                    if quote_path {
-                        crate::shell::go_quote(&file)
-                    } else {
-                        file.into_owned()
-                    }
-                ),
-                format!("HostKeyAlias={}", pin.alias),
-            ]
-        }
+        Some(pin) => vec![
+            "StrictHostKeyChecking=accept-new".to_string(),
+            known_hosts_option(&pin.file, quote_path),
+            format!("HostKeyAlias={}", pin.alias),
+        ],
+    }
+}
+
+/// `UserKnownHostsFile=FILE`, the file Go-quoted with `quote_path`.
+pub fn known_hosts_option(file: &Path, quote_path: bool) -> String {
+    let file = file.to_string_lossy();
+    if quote_path {
+        format!("UserKnownHostsFile={}", crate::shell::go_quote(&file))
+    } else {
+        format!("UserKnownHostsFile={file}")
     }
 }
 

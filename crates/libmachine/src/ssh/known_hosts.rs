@@ -93,6 +93,24 @@ impl HostKeyPin {
         Ok(format!("{} {}\n", self.alias, openssh.trim()))
     }
 
+    /// The pinned keys as `known_hosts` lines naming the address `host:port` the way
+    /// OpenSSH looks keys up without an alias (`[host]:port`, or `host` on port 22): for
+    /// one scp command that reaches two machines and so cannot take one alias.
+    pub fn lines_for_address(&self, host: &str, port: u16) -> Result<String> {
+        let by_address = HostKeyPin {
+            file: self.file.clone(),
+            alias: if port == 22 {
+                host.to_string()
+            } else {
+                format!("[{host}]:{port}")
+            },
+        };
+        self.known_keys()?
+            .iter()
+            .map(|key| by_address.line(key))
+            .collect()
+    }
+
     /// The refusal both clients give.
     pub fn mismatch(&self) -> HostKeyMismatch {
         HostKeyMismatch {
@@ -139,6 +157,24 @@ mod tests {
             format!("ssh: the host key of machine \"m1\" does not match the one pinned in {}; if the machine was reinstalled, delete that file to trust its new key", pin.file.display())
         );
         assert_eq!(std::fs::read_to_string(&pin.file).unwrap(), text);
+    }
+
+    #[test]
+    fn lines_by_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let pin = HostKeyPin::for_machine(dir.path(), "m1");
+        assert_eq!(pin.lines_for_address("h", 22).unwrap(), "");
+        pin.record(&key(1)).unwrap();
+        let line = pin.line(&key(1)).unwrap();
+        let key_part = line.strip_prefix("m1 ").unwrap();
+        assert_eq!(
+            pin.lines_for_address("h", 22).unwrap(),
+            format!("h {key_part}")
+        );
+        assert_eq!(
+            pin.lines_for_address("127.0.0.1", 2222).unwrap(),
+            format!("[127.0.0.1]:2222 {key_part}")
+        );
     }
 
     #[test]
