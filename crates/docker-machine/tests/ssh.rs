@@ -607,6 +607,7 @@ fn ssh_and_scp_refuse_a_host_key_other_than_the_pinned_one() {
     assert!(!pin.exists());
     let out = ssh(&e, &[], &["m", "--", "true"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "", "pinning is silent");
     let host_key = std::fs::read_to_string(e.sshd.path("host_ed25519.pub")).unwrap();
     let host_key: Vec<&str> = host_key.split_whitespace().take(2).collect();
     assert_eq!(
