@@ -258,39 +258,11 @@ pub(crate) fn host_list_items(
     timeout: Duration,
     query_docker: bool,
 ) -> Vec<Item> {
-    let start = Instant::now();
-    let deadline = start + timeout;
-    let docker_host: Arc<str> = std::env::var("DOCKER_HOST").unwrap_or_default().into();
-    let (tx, rx) = mpsc::channel::<(usize, Item)>();
-    let mut slots: Vec<Option<Item>> = Vec::with_capacity(hosts.len());
-    let mut pending = 0usize;
-    for (i, host) in hosts.iter().enumerate() {
-        slots.push(None);
-        pending += 1;
-        let (shared, tx, dh) = (Arc::clone(host), tx.clone(), Arc::clone(&docker_host));
-        let job = move || {
-            let item = query_host(&shared, &dh, deadline, query_docker);
-            let _ = tx.send((i, item));
-        };
-        if let Err(e) = std::thread::Builder::new().spawn(job) {
-            libmachine::debug!("could not start a thread for {}: {e}", host.name);
-            slots[i] = Some(query_host(host, &docker_host, deadline, query_docker));
-            pending -= 1;
-        }
-    }
-    drop(tx);
-    while pending > 0 {
-        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-            break;
-        };
-        match rx.recv_timeout(left) {
-            Ok((i, item)) => {
-                slots[i] = Some(item);
-                pending -= 1;
-            }
-            Err(_) => break,
-        }
-    }
+    let deadline = Instant::now() + timeout;
+    let docker_host = std::env::var("DOCKER_HOST").unwrap_or_default();
+    let slots = each_within(&hosts, deadline, move |host| {
+        query_host(host, &docker_host, deadline, query_docker)
+    });
     let mut items: Vec<Item> = slots
         .into_iter()
         .zip(&hosts)
@@ -614,29 +586,42 @@ fn label_value<'a>(labels: &'a [String], key: &str) -> Option<&'a str> {
 /// Each machine's driver state, asked in parallel; `Timeout` when not known in time,
 /// `None` (with a warning on stderr) when the driver fails.
 fn states_within(hosts: &[Arc<Host>], timeout: Duration) -> Vec<State> {
-    let deadline = Instant::now() + timeout;
-    let (tx, rx) = mpsc::channel::<(usize, State)>();
-    let mut states = vec![State::Timeout; hosts.len()];
+    let ask = |host: &Host| match host.driver.state() {
+        Ok(s) => s,
+        Err(e) => {
+            libmachine::log::error(&format!("{e:#}"));
+            State::None
+        }
+    };
+    each_within(hosts, Instant::now() + timeout, ask)
+        .into_iter()
+        .map(|state| state.unwrap_or(State::Timeout))
+        .collect()
+}
+
+/// Run `job` for every host, each on a thread of its own, and keep what is done by
+/// `deadline` (`None`: not done in time; its thread is left to finish on its own). A
+/// host whose thread cannot be started is asked on this thread.
+fn each_within<T, F>(hosts: &[Arc<Host>], deadline: Instant, job: F) -> Vec<Option<T>>
+where
+    T: Send + 'static,
+    F: Fn(&Host) -> T + Send + Sync + 'static,
+{
+    let job = Arc::new(job);
+    let (tx, rx) = mpsc::channel::<(usize, T)>();
+    let mut results: Vec<Option<T>> = hosts.iter().map(|_| None).collect();
     let mut pending = 0usize;
     for (i, host) in hosts.iter().enumerate() {
-        let ask = |host: &Host| match host.driver.state() {
-            Ok(s) => s,
+        let (shared, tx, shared_job) = (Arc::clone(host), tx.clone(), Arc::clone(&job));
+        let spawned = std::thread::Builder::new().spawn(move || {
+            let _ = tx.send((i, shared_job(&shared)));
+        });
+        match spawned {
+            Ok(_) => pending += 1,
             Err(e) => {
-                libmachine::log::error(&format!("{e:#}"));
-                State::None
+                libmachine::debug!("could not start a thread for {}: {e}", host.name);
+                results[i] = Some(job(host));
             }
-        };
-        let host = Arc::clone(host);
-        let tx = tx.clone();
-        pending += 1;
-        if std::thread::Builder::new()
-            .spawn(move || {
-                let _ = tx.send((i, ask(&host)));
-            })
-            .is_err()
-        {
-            pending -= 1;
-            states[i] = ask(&hosts[i]);
         }
     }
     drop(tx);
@@ -645,14 +630,14 @@ fn states_within(hosts: &[Arc<Host>], timeout: Duration) -> Vec<State> {
             break;
         };
         match rx.recv_timeout(left) {
-            Ok((i, s)) => {
-                states[i] = s;
+            Ok((i, result)) => {
+                results[i] = Some(result);
                 pending -= 1;
             }
             Err(_) => break,
         }
     }
-    states
+    results
 }
 
 /// A parsed `--format`: whether it is a table, and its template.
