@@ -1,43 +1,12 @@
 //! The command line as scripts see it: help texts, exit codes, arity rules and the
 //! store-only commands, run through the real binary on temporary stores.
 
-use assert_cmd::Command;
+mod support;
+
 use std::fs;
-use std::path::Path;
-
-fn dm(store: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docker-machine"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", store)
-        .env("MACHINE_STORAGE_PATH", store)
-        .env("USER", "tester");
-    cmd
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(store: &Path, args: &[&str]) -> Out {
-    run_with_input(store, args, "")
-}
-
-fn run_with_input(store: &Path, args: &[&str], input: &str) -> Out {
-    let out = dm(store).args(args).write_stdin(input).output().unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn create_none(store: &Path, name: &str, url: &str) {
-    let out = run(store, &["create", "-d", "none", "--url", url, name]);
-    assert_eq!(out.code, 0, "create {name}: {}", out.stderr);
-}
+use support::{
+    create_none, isolated as run, isolated_cmd as dm, isolated_with_input as run_with_input,
+};
 
 #[test]
 fn app_help_and_version() {

@@ -1,45 +1,17 @@
 //! `inspect`: plain JSON and Go templates, run through the real binary on temporary
 //! stores, with machines made by `create -d none` or written by hand as 0.16.2 wrote them.
 
-use assert_cmd::Command;
+mod support;
+
 use std::fs;
 use std::path::Path;
-
-fn dm(store: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docker-machine"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", store)
-        .env("MACHINE_STORAGE_PATH", store)
-        .env("USER", "tester");
-    cmd
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(store: &Path, args: &[&str]) -> Out {
-    let out = dm(store).args(args).output().unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use support::{create_none, isolated as run};
 
 /// stdout of a successful run.
 fn ok(store: &Path, args: &[&str]) -> String {
     let out = run(store, args);
     assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
     out.stdout
-}
-
-fn create_none(store: &Path, name: &str, url: &str) {
-    let out = run(store, &["create", "-d", "none", "--url", url, name]);
-    assert_eq!(out.code, 0, "create {name}: {}", out.stderr);
 }
 
 /// A generic machine as 0.16.2 wrote it, with odd numbers and characters Go escapes.

@@ -1,5 +1,6 @@
-//! Helpers shared by the VM end-to-end tests: running the real binary and the test-bed
-//! scripts, timing output, and a VM that is removed when dropped.
+//! Helpers shared by the integration tests: running the real binary (in an isolated
+//! environment for the store-only tests), the test-bed scripts, timing output, and a VM
+//! that is removed when dropped.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -79,6 +80,51 @@ pub fn dm_cmd(store: &Path) -> Command {
     }
     cmd.env("MACHINE_STORAGE_PATH", store);
     cmd
+}
+
+/// The binary with nothing of the caller's environment but PATH: HOME is the store and
+/// USER is `tester`, so the store-only tests see the same on every machine.
+pub fn isolated_cmd(store: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", store)
+        .env("MACHINE_STORAGE_PATH", store)
+        .env("USER", "tester");
+    cmd
+}
+
+/// [`isolated_cmd`] with `args`, `input` on stdin.
+pub fn isolated_with_input(store: &Path, args: &[&str], input: &str) -> Out {
+    use std::io::Write;
+    let start = Instant::now();
+    let mut child = isolated_cmd(store)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // A command that does not read its input may exit first: a broken pipe is fine.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    let out = child.wait_with_output().expect("wait");
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        secs: start.elapsed().as_secs_f64(),
+    }
+}
+
+/// [`isolated_cmd`] with `args` and nothing on stdin.
+pub fn isolated(store: &Path, args: &[&str]) -> Out {
+    isolated_with_input(store, args, "")
+}
+
+/// `create -d none --url URL NAME`, which must succeed.
+pub fn create_none(store: &Path, name: &str, url: &str) {
+    let out = isolated(store, &["create", "-d", "none", "--url", url, name]);
+    assert_eq!(out.code, 0, "create {name}: {}", out.stderr);
 }
 
 /// [`dm`], printing each stdout line with the seconds since the start (phase timings).
