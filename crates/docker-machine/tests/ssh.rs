@@ -88,20 +88,8 @@ fn set_mode(path: &Path, mode: u32) {
 /// A store with machine `m` (RSA key) and `e` (ed25519 key) on one sshd.
 fn env() -> Env {
     let work = tempfile::tempdir().unwrap();
-    let rsa = work.path().join("id_rsa");
-    let ed = work.path().join("id_ed25519");
-    keys::generate_key_pair(&rsa).unwrap();
-    keys::generate_ed25519(&ed).unwrap();
-    let authorized: Vec<String> = [&rsa, &ed]
-        .iter()
-        .map(|k| {
-            std::fs::read_to_string(keys::public_key_path(k))
-                .unwrap()
-                .trim_end()
-                .to_string()
-        })
-        .collect();
-    let sshd = Sshd::start(&authorized);
+    let (rsa, ed) = test_sshd::client_keys(work.path());
+    let sshd = Sshd::for_keys(&[&rsa, &ed]);
     let store = tempfile::tempdir().unwrap();
     write_machine(store.path(), "m", sshd.port, Some(&rsa));
     write_machine(store.path(), "e", sshd.port, Some(&ed));

@@ -30,21 +30,9 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let rsa = dir.path().join("id_rsa");
-    let ed25519 = dir.path().join("id_ed25519");
-    keys::generate_key_pair(&rsa).unwrap();
-    keys::generate_ed25519(&ed25519).unwrap();
-    let authorized: Vec<String> = [&rsa, &ed25519]
-        .iter()
-        .map(|k| {
-            std::fs::read_to_string(keys::public_key_path(k))
-                .unwrap()
-                .trim_end()
-                .to_string()
-        })
-        .collect();
+    let (rsa, ed25519) = test_sshd::client_keys(dir.path());
     Fixture {
-        sshd: Sshd::start(&authorized),
+        sshd: Sshd::for_keys(&[&rsa, &ed25519]),
         rsa,
         ed25519,
         _keys: dir,

@@ -67,7 +67,31 @@ pub fn current_user() -> String {
         .unwrap_or_else(|| "root".into())
 }
 
+/// A client RSA key (`id_rsa`, as machines get) and an Ed25519 key (`id_ed25519`) made
+/// by `libmachine::ssh::keys` in `dir`, so that OpenSSH accepting them is tested too.
+pub fn client_keys(dir: &Path) -> (PathBuf, PathBuf) {
+    let rsa = dir.join("id_rsa");
+    let ed25519 = dir.join("id_ed25519");
+    libmachine::ssh::keys::generate_key_pair(&rsa).unwrap();
+    libmachine::ssh::keys::generate_ed25519(&ed25519).unwrap();
+    (rsa, ed25519)
+}
+
 impl Sshd {
+    /// Start a server that accepts the public halves (`KEY.pub`) of `private_keys`.
+    pub fn for_keys(private_keys: &[&Path]) -> Sshd {
+        let authorized: Vec<String> = private_keys
+            .iter()
+            .map(|k| {
+                std::fs::read_to_string(libmachine::ssh::keys::public_key_path(k))
+                    .unwrap()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect();
+        Sshd::start(&authorized)
+    }
+
     /// Start a server that accepts the given public keys (authorized_keys lines).
     pub fn start(authorized_keys: &[String]) -> Sshd {
         std::fs::create_dir_all("/run/sshd").unwrap();
