@@ -5,7 +5,9 @@
 
 use crate::cli::{help, CmdError, Command, Context};
 use libmachine::mcnflag::Flag;
-use libmachine::ssh::external::{exit_code, host_key_options, known_hosts_option, look_path};
+use libmachine::ssh::external::{
+    exit_code, host_key_options, known_hosts_option, log_level_option, look_path,
+};
 use libmachine::ssh::{HostKeyPin, SshTarget};
 use libmachine::Host;
 use std::path::PathBuf;
@@ -41,9 +43,8 @@ pub enum HostKeys {
     ByAddress(PathBuf),
 }
 
-/// The host key and log options: the pinned key(s) with errors shown (`LogLevel=quiet`
-/// would make a refused key fail silently), or the original's `-o
-/// StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=quiet`.
+/// The host key and log options: the pinned key(s) with errors shown, or the original's
+/// `-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=quiet`.
 pub fn ssh_options(keys: &HostKeys, quote_path: bool) -> Vec<String> {
     let opts = match keys {
         HostKeys::Unchecked => host_key_options(None, quote_path),
@@ -57,12 +58,8 @@ pub fn ssh_options(keys: &HostKeys, quote_path: bool) -> Vec<String> {
     for opt in opts {
         args.extend(["-o".to_string(), opt]);
     }
-    let level = if *keys == HostKeys::Unchecked {
-        "quiet"
-    } else {
-        "error"
-    };
-    args.extend(["-o".to_string(), format!("LogLevel={level}")]);
+    let checked = *keys != HostKeys::Unchecked;
+    args.extend(["-o".to_string(), log_level_option(checked).to_string()]);
     args
 }
 

@@ -5,33 +5,30 @@ use anyhow::{anyhow, bail, Result};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// The options the original always passed, in its order.
-pub const BASE_OPTIONS: &[&str] = &[
-    "-F",
-    "/dev/null",
-    "-o",
+/// The `-o` options the original always passed before its log level, in its order.
+const CONNECTION_OPTIONS: &[&str] = &[
     "ConnectionAttempts=3",
-    "-o",
     "ConnectTimeout=10",
-    "-o",
     "ControlMaster=no",
-    "-o",
     "ControlPath=none",
-    "-o",
-    "LogLevel=quiet",
-    "-o",
-    "PasswordAuthentication=no",
-    "-o",
-    "ServerAliveInterval=60",
-    "-o",
-    "StrictHostKeyChecking=no",
-    "-o",
-    "UserKnownHostsFile=/dev/null",
 ];
+
+/// The `-o` options the original passed after its log level, before the host key ones.
+const SESSION_OPTIONS: &[&str] = &["PasswordAuthentication=no", "ServerAliveInterval=60"];
+
+/// The original's `LogLevel=quiet`, unless a host key is checked: then errors are shown,
+/// or a refused key would fail silently.
+pub fn log_level_option(host_key_checked: bool) -> &'static str {
+    if host_key_checked {
+        "LogLevel=error"
+    } else {
+        "LogLevel=quiet"
+    }
+}
 
 /// The host key options: the original's (any key, nothing recorded) without a pin;
 /// with one, the machine's `known_hosts` under its alias, new keys recorded only while
-/// none is pinned, and errors shown (`LogLevel=quiet` would hide a refused key).
+/// none is pinned.
 /// `quote_path` Go-quotes the file (for scp and rsync, as the original quoted keys).
 pub fn host_key_options(pin: Option<&HostKeyPin>, quote_path: bool) -> Vec<String> {
     match pin {
@@ -58,20 +55,21 @@ pub fn known_hosts_option(file: &Path, quote_path: bool) -> String {
     }
 }
 
-/// `ssh`'s argv before any command (compat.md 9.2):
-/// `BASE_OPTIONS USER@HOST [-o IdentitiesOnly=yes -i KEY] -p PORT`, the host key
-/// options replaced by [`host_key_options`] when the target's key is pinned.
+/// `ssh`'s argv before any command (compat.md 9.2): `-F /dev/null`, the `-o` options
+/// (with [`log_level_option`] and [`host_key_options`] for the target's pin), then
+/// `USER@HOST [-o IdentitiesOnly=yes -i KEY] -p PORT`.
 pub fn base_args(target: &SshTarget) -> Vec<String> {
-    let mut args: Vec<String> = BASE_OPTIONS.iter().map(|s| s.to_string()).collect();
-    if let Some(pin) = &target.host_key {
-        // BASE_OPTIONS ends with the two host key options (4 words).
-        args.truncate(args.len() - 4);
-        if let Some(level) = args.iter_mut().find(|a| *a == "LogLevel=quiet") {
-            *level = "LogLevel=error".into();
-        }
-        for opt in host_key_options(Some(pin), false) {
-            args.extend(["-o".to_string(), opt]);
-        }
+    let pin = target.host_key.as_ref();
+    let log_level = log_level_option(pin.is_some());
+    let options = CONNECTION_OPTIONS
+        .iter()
+        .chain([&log_level])
+        .chain(SESSION_OPTIONS)
+        .map(|o| o.to_string())
+        .chain(host_key_options(pin, false));
+    let mut args = vec!["-F".to_string(), "/dev/null".to_string()];
+    for opt in options {
+        args.extend(["-o".to_string(), opt]);
     }
     args.push(format!("{}@{}", target.user, target.host));
     if let Some(key) = &target.key_path {
