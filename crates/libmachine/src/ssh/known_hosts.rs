@@ -54,10 +54,10 @@ impl HostKeyPin {
             .collect())
     }
 
-    /// Accept `presented` when it is pinned, or pin it when nothing is pinned yet.
-    /// A different key is refused with [`HostKeyPin::mismatch`].
-    pub fn verify(&self, presented: &PublicKey) -> Result<()> {
-        let known = self.known_keys()?;
+    /// Accept `presented` when it is among the `known` keys (read once per connection
+    /// with [`HostKeyPin::known_keys`]), or pin it when nothing is pinned yet. A
+    /// different key is refused with [`HostKeyPin::mismatch`].
+    pub fn verify(&self, known: &[PublicKey], presented: &PublicKey) -> Result<()> {
         if known.is_empty() {
             return self.record(presented);
         }
@@ -144,13 +144,14 @@ mod tests {
     fn first_use_pins_then_only_that_key_passes() {
         let dir = tempfile::tempdir().unwrap();
         let pin = HostKeyPin::for_machine(dir.path(), "m1");
+        let check = |presented: u8| pin.verify(&pin.known_keys().unwrap(), &key(presented));
         assert!(pin.known_keys().unwrap().is_empty());
-        pin.verify(&key(1)).unwrap();
+        check(1).unwrap();
         let text = std::fs::read_to_string(&pin.file).unwrap();
         assert!(text.starts_with("m1 ssh-ed25519 AAAA") && text.ends_with('\n'));
         assert_eq!(text.lines().count(), 1);
-        pin.verify(&key(1)).unwrap();
-        let err = pin.verify(&key(2)).unwrap_err();
+        check(1).unwrap();
+        let err = check(2).unwrap_err();
         assert_eq!(err.downcast_ref::<HostKeyMismatch>(), Some(&pin.mismatch()));
         assert_eq!(
             err.to_string(),
@@ -193,7 +194,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(pin.known_keys().unwrap(), [key(1)]);
-        pin.verify(&key(1)).unwrap();
-        assert!(pin.verify(&key(2)).is_err());
+        let known = pin.known_keys().unwrap();
+        pin.verify(&known, &key(1)).unwrap();
+        assert!(pin.verify(&known, &key(2)).is_err());
     }
 }

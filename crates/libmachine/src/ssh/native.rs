@@ -6,7 +6,9 @@
 use super::{HostKeyPin, Output, SshClient, SshTarget};
 use crate::store::go_io_error;
 use anyhow::{anyhow, bail, Context, Result};
-use russh::keys::{Algorithm, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
+use russh::keys::{
+    Algorithm, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate,
+};
 use russh::{client, ChannelMsg, Disconnect};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -73,15 +75,20 @@ impl NativeClient {
                     .await
                     .map_err(|e| anyhow!("dial tcp {addr}: connect: {}", io_reason(&e)))?;
             let _ = stream.set_nodelay(true);
+            let pinned = match &self.target.host_key {
+                Some(pin) => pin.known_keys()?,
+                None => Vec::new(),
+            };
             let config = Arc::new(client::Config {
                 keepalive_interval: Some(Duration::from_secs(60)),
                 keepalive_max: 3,
-                preferred: self.preferred_algorithms()?,
+                preferred: preferred_algorithms(&pinned),
                 ..Default::default()
             });
             let refused = Arc::new(std::sync::Mutex::new(None));
             let handler = Handler {
                 pin: self.target.host_key.clone(),
+                pinned,
                 refused: refused.clone(),
             };
             let mut handle = client::connect_stream(config, stream, handler)
@@ -100,42 +107,6 @@ impl NativeClient {
                 self.connect_timeout.as_secs_f64()
             ),
         }
-    }
-
-    /// russh's defaults, with the algorithms of the pinned keys first so that the server
-    /// shows a key that can be checked (as OpenSSH orders them from known_hosts).
-    fn preferred_algorithms(&self) -> Result<russh::Preferred> {
-        let mut preferred = russh::Preferred::default();
-        let Some(pin) = &self.target.host_key else {
-            return Ok(preferred);
-        };
-        let mut order: Vec<Algorithm> = Vec::new();
-        for key in pin.known_keys()? {
-            let algorithms = match key.algorithm() {
-                // An RSA key is shown under either SHA-2 signature algorithm.
-                Algorithm::Rsa { .. } => vec![
-                    Algorithm::Rsa {
-                        hash: Some(HashAlg::Sha512),
-                    },
-                    Algorithm::Rsa {
-                        hash: Some(HashAlg::Sha256),
-                    },
-                ],
-                other => vec![other],
-            };
-            for a in algorithms {
-                if !order.contains(&a) {
-                    order.push(a);
-                }
-            }
-        }
-        for a in preferred.key.iter() {
-            if !order.contains(a) {
-                order.push(a.clone());
-            }
-        }
-        preferred.key = order.into();
-        Ok(preferred)
     }
 
     async fn authenticate(&self, handle: &mut client::Handle<Handler>) -> Result<()> {
@@ -351,11 +322,45 @@ impl End {
     }
 }
 
-/// Accepts every host key, as the original did (machines get new keys on every create).
+/// russh's defaults, with the algorithms of the `pinned` keys first so that the server
+/// shows a key that can be checked (as OpenSSH orders them from known_hosts).
+fn preferred_algorithms(pinned: &[PublicKey]) -> russh::Preferred {
+    let mut preferred = russh::Preferred::default();
+    let mut order: Vec<Algorithm> = Vec::new();
+    for key in pinned {
+        let algorithms = match key.algorithm() {
+            // An RSA key is shown under either SHA-2 signature algorithm.
+            Algorithm::Rsa { .. } => vec![
+                Algorithm::Rsa {
+                    hash: Some(HashAlg::Sha512),
+                },
+                Algorithm::Rsa {
+                    hash: Some(HashAlg::Sha256),
+                },
+            ],
+            other => vec![other],
+        };
+        for a in algorithms {
+            if !order.contains(&a) {
+                order.push(a);
+            }
+        }
+    }
+    for a in preferred.key.iter() {
+        if !order.contains(a) {
+            order.push(a.clone());
+        }
+    }
+    preferred.key = order.into();
+    preferred
+}
+
 /// Checks the server's host key against the target's pin (any key without one, as the
 /// original); why a key was refused is left in `refused` for the caller's error.
 struct Handler {
     pin: Option<HostKeyPin>,
+    /// The pin's keys, as read when connecting.
+    pinned: Vec<PublicKey>,
     refused: Arc<std::sync::Mutex<Option<anyhow::Error>>>,
 }
 
@@ -370,7 +375,7 @@ impl client::Handler for Handler {
             return Ok(true);
         };
         let verdict = match server_public_key {
-            PublicKeyOrCertificate::PublicKey { key, .. } => pin.verify(key),
+            PublicKeyOrCertificate::PublicKey { key, .. } => pin.verify(&self.pinned, key),
             // Not advertised (no `host_key_certificates`), so never expected.
             PublicKeyOrCertificate::Certificate(_) => Err(pin.mismatch().into()),
         };
