@@ -176,23 +176,25 @@ pub fn server_cert_hosts(sans: &[String], ip: &str) -> Vec<String> {
     hosts
 }
 
-/// Whether `ss -tln` / `netstat -tln` output shows a listener on `port` (the original's
-/// test: a line matching `:PORT\s+.*:.*`).
-pub fn is_listening(listing: &str, port: u16) -> bool {
+/// The lines of `ss -tln` / `netstat -tln` output that show a listener on `port` (the
+/// original's test: a line matching `:PORT\s+.*:.*`).
+fn listener_lines(listing: &str, port: u16) -> impl Iterator<Item = &str> {
     let re = regex::Regex::new(&format!(r":{port}\s+.*:.*")).expect("valid regex");
-    listing.lines().any(|l| re.is_match(l))
+    listing.lines().filter(move |l| re.is_match(l))
+}
+
+/// Whether `ss -tln` / `netstat -tln` output shows a listener on `port`.
+pub fn is_listening(listing: &str, port: u16) -> bool {
+    listener_lines(listing, port).next().is_some()
 }
 
 /// The program other than Docker's own (`dockerd`, `docker-proxy`) that listens on `port`
 /// in `ss -tlnp` / `netstat -tlnp` output, if any. A listener whose program the listing
 /// does not name is not counted: only a named squatter is reported.
 pub fn foreign_listener(listing: &str, port: u16) -> Option<String> {
-    let re = regex::Regex::new(&format!(r":{port}\s+.*:.*")).expect("valid regex");
     let ss_name = regex::Regex::new(r#"users:\(\("([^"]+)""#).expect("valid regex");
     let netstat_name = regex::Regex::new(r"\s\d+/([^\s:]+)").expect("valid regex");
-    listing
-        .lines()
-        .filter(|l| re.is_match(l))
+    listener_lines(listing, port)
         .filter_map(|l| {
             ss_name
                 .captures(l)
