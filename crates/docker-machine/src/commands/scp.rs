@@ -85,10 +85,7 @@ impl HostInfo {
             port: d.ssh_port().ok(),
             user: d.ssh_username(),
             key_path: d.ssh_key_path(),
-            host_key: Some(HostKeyPin::for_machine(
-                &d.base().machine_dir(),
-                &d.base().machine_name,
-            )),
+            host_key: Some(HostKeyPin::of(d.base())),
         }
     }
 }

@@ -32,6 +32,11 @@ impl HostKeyPin {
         }
     }
 
+    /// The pin of the machine a driver drives.
+    pub fn of(driver: &crate::drivers::BaseDriver) -> HostKeyPin {
+        HostKeyPin::for_machine(&driver.machine_dir(), &driver.machine_name)
+    }
+
     /// The keys pinned for the machine (none when the file does not exist yet). Lines
     /// for other names, markers (`@revoked`...) and hashed names are ignored.
     pub fn known_keys(&self) -> Result<Vec<PublicKey>> {

@@ -38,16 +38,12 @@ impl SshTarget {
         let host = driver.ssh_hostname()?;
         let port = driver.ssh_port()?;
         let key = driver.ssh_key_path();
-        let base = driver.base();
         Ok(SshTarget {
             host,
             port,
             user: driver.ssh_username(),
             key_path: (!key.is_empty()).then(|| PathBuf::from(key)),
-            host_key: Some(HostKeyPin::for_machine(
-                &base.machine_dir(),
-                &base.machine_name,
-            )),
+            host_key: Some(HostKeyPin::of(driver.base())),
         })
     }
 }

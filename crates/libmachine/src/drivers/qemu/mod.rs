@@ -430,7 +430,7 @@ impl Driver for QemuDriver {
         // The VM's SSH host key is made here and pinned before the first boot, so even
         // the first connection is checked.
         let (host_private, host_public) = crate::ssh::keys::ed25519_pair()?;
-        crate::ssh::HostKeyPin::for_machine(&dir, &self.base.machine_name).record(&host_public)?;
+        crate::ssh::HostKeyPin::of(&self.base).record(&host_public)?;
         let host_key = seed::HostKey {
             private_openssh: host_private,
             public_openssh: host_public
