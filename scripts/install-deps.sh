@@ -2,11 +2,13 @@
 # Debian packages the tests use: a real dockerd and docker CLI (docker.io), the shells
 # `env` is evaluated by, OpenSSH (client, server, sftp for scp), rsync and sshfs, GNU time
 # and openssl for the benchmarks; then the VM test bed's own packages (QEMU, debootstrap),
-# which tests/testbed/install-deps.sh installs carefully (it never replaces the machine's
-# qemu-utils backport with an older QEMU).
+# which tests/testbed/install-deps.sh installs carefully (QEMU from the same suite as the
+# machine's qemu-utils backport).
 # Idempotent: installs only what is missing; `apt-get update` only when lists are old.
+# scripts/check-install.sh simulates this script on a fresh machine's package state.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/apt.sh
 
 packages=(
   docker.io zsh fish tcsh
@@ -14,23 +16,11 @@ packages=(
   python3 curl ca-certificates iproute2 procps time openssl
 )
 
-installed() {
-  [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = installed ]
-}
-
-missing=()
-for p in "${packages[@]}"; do
-  installed "$p" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  [ "$(id -u)" -eq 0 ] || { echo "install-deps.sh: must run as root (apt-get install)" >&2; exit 1; }
-  export DEBIAN_FRONTEND=noninteractive
-  apt=(apt-get -o DPkg::Lock::Timeout=1200 -o Acquire::Retries=3 -o Acquire::Languages=none)
-  # Refresh the package lists unless they are recent (a fresh machine has none).
-  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -720 2>/dev/null | head -n1)" ]; then
-    "${apt[@]}" update -qq
-  fi
-  "${apt[@]}" install -y -qq --no-install-recommends --no-remove "${missing[@]}" >/dev/null
+mapfile -t missing < <(dm_missing "${packages[@]}")
+if [[ ${#missing[@]} -gt 0 ]]; then
+  [[ $(id -u) -eq 0 ]] || { echo "install-deps.sh: must run as root (apt-get install)" >&2; exit 1; }
+  dm_apt_update_if_old
+  dm_apt_install "${missing[@]}"
 fi
 
 tests/testbed/install-deps.sh

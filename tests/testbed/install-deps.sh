@@ -11,13 +11,18 @@
 # QEMU version pitfall: the project's machines ship qemu-utils (qemu-img)
 # 10.x from bookworm-backports. bookworm's qemu-system-x86 7.2 cannot be
 # installed next to it (apt would silently REMOVE qemu-utils 10). So when the
-# installed qemu-utils is a backport, qemu-system-x86 is taken from
-# bookworm-backports too (same Debian mirror, package lists kept in a
-# private temp dir so the host's apt state is untouched). Every install runs
-# with --no-remove: this script never removes a host package.
+# installed qemu-utils is a backport, the QEMU packages are installed with
+# bookworm-backports as the target release (-t), so that their own
+# dependencies (qemu-system-common, qemu-system-data...) come from there too:
+# naming only qemu-system-x86/bookworm-backports leaves those at 7.2 and apt
+# gives up. Backports come from the same Debian mirror, with package lists
+# kept in a private temp dir so the host's apt state is untouched. Every
+# install runs with --no-remove: this script never removes a host package.
+# scripts/check-install.sh simulates this script on a fresh machine.
 #
 # Usage: tests/testbed/install-deps.sh   (as root)
 set -euo pipefail
+. "$(dirname "$0")/../../scripts/lib/apt.sh"
 
 # Why each package is needed:
 #   debootstrap, debian-archive-keyring  build-image.sh: bootstrap + verify Release
@@ -44,34 +49,29 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 1
 fi
 
-installed() {
-  [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true) == installed ]]
-}
-
-missing=()
-for p in "${PACKAGES[@]}"; do
-  installed "$p" || missing+=("$p")
-done
+mapfile -t missing < <(dm_missing "${PACKAGES[@]}")
 if [[ ${#missing[@]} -eq 0 ]]; then
   log "all test bed packages already installed"
   exit 0
 fi
 log "installing: ${missing[*]}"
 
-export DEBIAN_FRONTEND=noninteractive
-# Wait for the dpkg/apt locks instead of failing when another apt runs.
-APT=(apt-get -o DPkg::Lock::Timeout=1200 -o Acquire::Retries=3 -o Acquire::Languages=none)
 SUITE=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
 
 tmp=
 cleanup() { if [[ -n $tmp ]]; then rm -rf "$tmp"; fi; }
 trap cleanup EXIT
 
-want=("${missing[@]}")
-qemu_utils_ver=$(dpkg-query -W -f='${Version}' qemu-utils 2>/dev/null || true)
-if installed qemu-utils && [[ $qemu_utils_ver == *bpo* ]] &&
-  [[ " ${missing[*]} " == *" qemu-system-x86 "* ]]; then
-  log "qemu-utils $qemu_utils_ver is a backport: taking qemu-system-x86 from $SUITE-backports"
+# The packages that must come from the same suite as the installed qemu-utils.
+QEMU_SET=(qemu-system-x86 seabios ipxe-qemu)
+qemu=() rest=()
+for p in "${missing[@]}"; do
+  if [[ " ${QEMU_SET[*]} " == *" $p "* ]]; then qemu+=("$p"); else rest+=("$p"); fi
+done
+
+qemu_utils_ver=$(dm_version qemu-utils)
+if dm_installed qemu-utils && [[ $qemu_utils_ver == *bpo* && ${#qemu[@]} -gt 0 ]]; then
+  log "qemu-utils $qemu_utils_ver is a backport: taking ${qemu[*]} from $SUITE-backports"
   # Private apt state: the host's Debian repositories plus backports from
   # the same mirror. Only Debian's mirror is contacted.
   tmp=$(mktemp -d)
@@ -87,29 +87,21 @@ if installed qemu-utils && [[ $qemu_utils_ver == *bpo* ]] &&
   if ! grep -q " $SUITE-backports " "$tmp/sources.list"; then
     echo "deb $mirror $SUITE-backports main" >>"$tmp/sources.list"
   fi
-  APT+=(-o "Dir::Etc::sourcelist=$tmp/sources.list" -o Dir::Etc::sourceparts=-
+  DM_APT+=(-o "Dir::Etc::sourcelist=$tmp/sources.list" -o Dir::Etc::sourceparts=-
     -o "Dir::State::lists=$tmp/lists" -o APT::Sandbox::User=root)
-  "${APT[@]}" update
-  for i in "${!want[@]}"; do
-    case ${want[$i]} in
-      qemu-system-x86 | seabios) want[i]=${want[$i]}/$SUITE-backports ;;
-    esac
-  done
+  "${DM_APT[@]}" update -qq
+  if [[ ${#rest[@]} -gt 0 ]]; then dm_apt_install "${rest[@]}"; fi
+  dm_apt_install -t "$SUITE-backports" "${qemu[@]}"
 else
-  need_update=0
+  # A package without a candidate means the lists are missing (a fresh host).
   for p in "${missing[@]}"; do
     cand=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2}')
     if [[ -z $cand || $cand == "(none)" ]]; then
-      need_update=1
+      log "package lists incomplete, running apt-get update"
+      "${DM_APT[@]}" update -qq
       break
     fi
   done
-  if [[ $need_update -eq 1 ]]; then
-    log "package lists incomplete, running apt-get update"
-    "${APT[@]}" update
-  fi
+  # --no-install-recommends keeps qemu from pulling in GUI/audio stacks.
+  dm_apt_install "${missing[@]}"
 fi
-
-# --no-install-recommends keeps qemu from pulling in GUI/audio stacks;
-# --no-remove makes apt abort rather than remove anything.
-"${APT[@]}" install -y --no-install-recommends --no-remove "${want[@]}"
