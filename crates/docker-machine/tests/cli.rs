@@ -423,3 +423,137 @@ fn concurrent_creates_make_one_ca() {
         assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
     }
 }
+
+/// What Go's `url.Parse` took, `create -d none` takes: docker-machine's own CLI tests and
+/// scripts record `--url none` / `--url url5` (relative URLs, empty host).
+#[test]
+fn none_machines_with_relative_urls() {
+    let store = tempfile::tempdir().unwrap();
+    let s = store.path();
+    for (name, url) in [
+        ("testmachine3", "none"),
+        ("testmachine2", "url5"),
+        ("testmachine", "none"),
+    ] {
+        create_none(s, name, url);
+    }
+    let cfg = fs::read_to_string(s.join("machines/testmachine2/config.json")).unwrap();
+    assert!(cfg.contains("\"IPAddress\": \"\""), "{cfg}");
+    assert!(cfg.contains("\"URL\": \"url5\""), "{cfg}");
+
+    let out = run(s, &["ls", "--filter", "driver=none"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let rows: Vec<_> = out.stdout.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3, "{out:?}");
+    for (row, (name, url)) in rows.iter().zip([
+        ("testmachine", "none"),
+        ("testmachine2", "url5"),
+        ("testmachine3", "none"),
+    ]) {
+        let cols: Vec<_> = row.split_whitespace().collect();
+        assert_eq!(&cols[..5], &[name, "-", "none", "Running", url], "{row}");
+        assert!(
+            row.contains("Unknown   Unable to query docker version: "),
+            "{row}"
+        );
+    }
+    assert_eq!(
+        run(
+            s,
+            &[
+                "ls",
+                "-q",
+                "--filter",
+                "name=^t.*e",
+                "--filter",
+                "driver=none"
+            ]
+        )
+        .stdout,
+        "testmachine\ntestmachine2\ntestmachine3\n"
+    );
+    assert_eq!(
+        run(
+            s,
+            &[
+                "ls",
+                "-q",
+                "--filter",
+                "state=Running",
+                "--filter",
+                "name=2"
+            ]
+        )
+        .stdout,
+        "testmachine2\n"
+    );
+    assert_eq!(
+        run(s, &["ls", "--format", "{{.Name}}|{{.URL}}|{{.State}}|{{.DockerVersion}}"]).stdout,
+        "testmachine|none|Running|Unknown\ntestmachine2|url5|Running|Unknown\ntestmachine3|none|Running|Unknown\n"
+    );
+    assert_eq!(
+        run(
+            s,
+            &[
+                "inspect",
+                "-f",
+                "{{.Driver.URL}}[{{.Driver.IPAddress}}]",
+                "testmachine2"
+            ]
+        )
+        .stdout,
+        "url5[]\n"
+    );
+    assert_eq!(run(s, &["url", "testmachine2"]).stdout, "url5\n");
+    let ip = run(s, &["ip", "testmachine2"]);
+    assert_eq!(
+        (ip.code, ip.stdout.as_str()),
+        (0, "\n"),
+        "an empty IP, as Go gave it"
+    );
+
+    // No host to check the certificates against: Go's net.Dial("") error.
+    let env = run(s, &["env", "testmachine"]);
+    assert_eq!(env.code, 1);
+    assert_eq!(env.stdout, "");
+    assert!(
+        env.stderr.starts_with(
+            "Error checking TLS connection: Error checking and/or regenerating the certs: \
+             There was an error validating certificates for host \"\": dial tcp: missing address\n"
+        ),
+        "{env:?}"
+    );
+
+    let out = run(
+        s,
+        &["rm", "-y", "testmachine", "testmachine2", "testmachine3"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(run(s, &["ls", "-q"]).stdout, "");
+}
+
+/// Strings Go's parser refused stay errors, worded as Go 1.12 worded them.
+#[test]
+fn none_urls_go_refused() {
+    let store = tempfile::tempdir().unwrap();
+    for (url, reason) in [
+        (
+            "10.0.0.5:2376",
+            "first path segment in URL cannot contain colon",
+        ),
+        ("tcp://h/%zz", "invalid URL escape \"%zz\""),
+        ("tcp://[::1", "missing ']' in host"),
+        ("tcp://h\u{7f}", "net/url: invalid control character in URL"),
+        ("://h", "missing protocol scheme"),
+    ] {
+        let out = run(store.path(), &["create", "-d", "none", "--url", url, "m"]);
+        assert_eq!(
+            (out.code, out.stderr),
+            (
+                1,
+                format!("Error setting machine configuration from flags provided: parse {url}: {reason}\n")
+            )
+        );
+        assert!(!store.path().join("machines/m").exists(), "{url}");
+    }
+}

@@ -176,10 +176,14 @@ fn hostname_error_text(host: &str, ips: &[IpAddr], dns: &[String]) -> String {
     format!("x509: certificate is valid for {valid}, not {host}")
 }
 
-/// Split `tcp://host:port` (or `host:port`, IPv6 bracketed) into host and port.
+/// Split `tcp://host:port` (IPv6 bracketed) into host and port: the host
+/// of Go's `url.Parse`, then `net.Dial`'s address rules and wording.
 pub fn parse_host_port(url: &str) -> Result<(String, u16), String> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let hostport = rest.split('/').next().unwrap_or(rest);
+    let hostport = crate::gourl::parse(url).map_err(|e| e.to_string())?.host;
+    if hostport.is_empty() {
+        // A relative URL such as `none` (`create -d none --url none`) has no host.
+        return Err("missing address".into());
+    }
     let (host, port) = if let Some(inner) = hostport.strip_prefix('[') {
         let (host, after) = inner
             .split_once(']')
@@ -231,7 +235,11 @@ pub fn check_connection(
     timeout: Duration,
 ) -> Result<(), String> {
     let config = Arc::new(client_config(ca, cert, key).map_err(|e| e.to_string())?);
-    let (host, port) = parse_host_port(url)?;
+    // Address errors are net.Dial's (`dial tcp: missing address`); URL errors are url.Parse's.
+    let (host, port) = parse_host_port(url).map_err(|e| match e.starts_with("parse ") {
+        true => e,
+        false => format!("dial tcp: {e}"),
+    })?;
     let server_name = match host.parse::<IpAddr>() {
         Ok(ip) => ServerName::IpAddress(ip.into()),
         Err(_) => ServerName::try_from(host.clone())
@@ -302,13 +310,12 @@ pub fn check_connection(
 /// The original's text for a failed connection check (compat.md 7.4), for the daemon at
 /// `url`. It ends with a newline, so a blank line follows it when printed.
 pub fn cert_check_failure(url: &str, reason: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let addr = rest.split('/').next().unwrap_or(rest);
+    let addr = crate::gourl::parse(url).map(|u| u.host).unwrap_or_default();
     format!(
         "Error checking and/or regenerating the certs: There was an error validating certificates for host {}: {reason}\n\
          You can attempt to regenerate them using 'docker-machine regenerate-certs [name]'.\n\
          Be advised that this will trigger a Docker daemon restart which might stop running containers.\n",
-        crate::shell::go_quote(addr)
+        crate::shell::go_quote(&addr)
     )
 }
 
@@ -407,7 +414,6 @@ mod tests {
             parse_host_port("https://dev.local:2376/x").unwrap(),
             ("dev.local".into(), 2376)
         );
-        assert_eq!(parse_host_port("h:1").unwrap(), ("h".into(), 1));
         assert_eq!(
             parse_host_port("tcp://1.2.3.4").unwrap_err(),
             "address 1.2.3.4: missing port in address"
@@ -415,6 +421,8 @@ mod tests {
         assert!(parse_host_port("tcp://::1:2376")
             .unwrap_err()
             .contains("too many colons"));
+        assert_eq!(parse_host_port("none").unwrap_err(), "missing address");
+        assert_eq!(parse_host_port("tcp://").unwrap_err(), "missing address");
     }
 
     #[test]

@@ -201,11 +201,12 @@ fn host_part(ip: &str) -> &str {
     }
 }
 
-/// Go's `url.URL.Host` of a Docker URL: between `://` and the path, without user info.
-fn url_host(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    host.rsplit_once('@').map_or(host, |(_, h)| h)
+/// Go's `url.URL.Host` of a Docker URL (empty when it does not parse, as the original's
+/// ignored error left it).
+fn url_host(url: &str) -> String {
+    libmachine::gourl::parse(url)
+        .map(|u| u.host)
+        .unwrap_or_default()
 }
 
 /// The original's connection check (`check.DefaultConnChecker.Check`): the machine's
@@ -248,7 +249,8 @@ fn swarm_url(url: &str, host: &Host) -> Result<String, String> {
             )
         })?
         .to_string();
-    let machine_ip = url_host(url).split(':').next().unwrap_or_default();
+    let machine_host = url_host(url);
+    let machine_ip = machine_host.split(':').next().unwrap_or_default();
     Ok(format!("tcp://{machine_ip}:{port}"))
 }
 

@@ -51,16 +51,6 @@ impl NoneDriver {
     }
 }
 
-/// The host part of a URL with its port, as Go's `url.URL.Host` gives it.
-fn url_host(url: &str) -> Result<String> {
-    let Some((_, rest)) = url.split_once("://") else {
-        bail!("parse \"{url}\": missing protocol scheme");
-    };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    Ok(host.to_string())
-}
-
 impl Driver for NoneDriver {
     fn driver_name(&self) -> String {
         "none".into()
@@ -79,7 +69,8 @@ impl Driver for NoneDriver {
         if url.is_empty() {
             bail!("--url option is required when no driver is selected");
         }
-        self.base.ip_address = url_host(&url)?;
+        // Whatever Go's url.Parse took: `--url none` is a relative URL with no host.
+        self.base.ip_address = crate::gourl::parse(&url)?.host;
         self.own.url = url;
         Ok(())
     }
@@ -91,6 +82,10 @@ impl Driver for NoneDriver {
     }
     fn url(&self) -> Result<String> {
         Ok(self.own.url.clone())
+    }
+    /// The URL's host as stored, even when empty (`--url none`), as the original.
+    fn ip(&self) -> Result<String> {
+        Ok(self.base.ip_address.clone())
     }
     fn ssh_hostname(&self) -> Result<String> {
         bail!("No SSH access to hosts without a driver")
@@ -109,16 +104,5 @@ impl Driver for NoneDriver {
     }
     fn remove(&mut self) -> Result<()> {
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ip_keeps_the_port() {
-        assert_eq!(url_host("tcp://10.0.0.5:2376").unwrap(), "10.0.0.5:2376");
-        assert!(url_host("10.0.0.5:2376").is_err());
     }
 }
