@@ -681,3 +681,63 @@ fn ssh_and_scp_refuse_a_host_key_other_than_the_pinned_one() {
     }
     assert_eq!(std::fs::read_to_string(&pin).unwrap(), forged);
 }
+
+/// Two machines on 127.0.0.1 behind their own ports (as the qemu driver makes them): a copy
+/// from one to the other must reach each on its own port, key and pinned host key. Each
+/// server's SFTP sessions start in its own folder, so a relative path shows which server
+/// a side reached.
+#[test]
+fn scp_between_two_loopback_machines_reaches_each_on_its_own_port() {
+    require_sshd!();
+    if Command::new("scp").arg("-V").output().is_err() {
+        eprintln!("skipped: no scp binary");
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let (rsa, ed) = test_sshd::client_keys(w);
+    let public = |k: &Path| {
+        std::fs::read_to_string(keys::public_key_path(k))
+            .unwrap()
+            .trim_end()
+            .to_string()
+    };
+    let (dir_a, dir_b) = (w.join("on-a"), w.join("on-b"));
+    std::fs::create_dir_all(&dir_a).unwrap();
+    std::fs::create_dir_all(&dir_b).unwrap();
+    let sshd_a = Sshd::start_with_sftp_dir(&[public(&rsa)], Some(&dir_a));
+    let sshd_b = Sshd::start_with_sftp_dir(&[public(&ed)], Some(&dir_b));
+    let store = tempfile::tempdir().unwrap();
+    let s = store.path();
+    write_machine(s, "a", sshd_a.port, Some(&rsa));
+    write_machine(s, "b", sshd_b.port, Some(&ed));
+
+    std::fs::write(dir_a.join("f"), data(50_000, 7)).unwrap();
+    let out = dm(s, &["scp", "a:f", "b:copied"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(sha256(&dir_b.join("copied")), sha256(&dir_a.join("f")));
+    assert!(!dir_a.join("copied").exists(), "the copy went to a, not b");
+
+    // And back, with an absolute path on one side.
+    let out = dm(
+        s,
+        &[
+            "scp",
+            "b:copied",
+            &format!("a:{}", dir_a.join("back").display()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(sha256(&dir_a.join("back")), sha256(&dir_a.join("f")));
+    assert!(!dir_b.join("back").exists());
+
+    // Each machine's own host key was pinned, under its own name.
+    for (name, sshd) in [("a", &sshd_a), ("b", &sshd_b)] {
+        let host_key = std::fs::read_to_string(sshd.path("host_ed25519.pub")).unwrap();
+        let host_key: Vec<&str> = host_key.split_whitespace().take(2).collect();
+        assert_eq!(
+            std::fs::read_to_string(s.join(format!("machines/{name}/known_hosts"))).unwrap(),
+            format!("{name} {} {}\n", host_key[0], host_key[1])
+        );
+    }
+}

@@ -110,11 +110,12 @@ impl Location {
         }
     }
 
-    /// `-o Port=P -o IdentityFile="KEY"` for scp (`quote_key`) or without quotes (sshfs).
-    fn options(&self, quote_key: bool) -> Vec<String> {
+    /// `-o Port=P -o IdentityFile="KEY"` for scp (`quote_key`) or without quotes (sshfs);
+    /// no `Port=` when the port is in the location itself (`with_port`: an `scp://` URI).
+    fn options(&self, quote_key: bool, with_port: bool) -> Vec<String> {
         let mut args = Vec::new();
         if let Some(info) = self.info() {
-            if let Some(port) = info.port.filter(|p| *p > 0) {
+            if let Some(port) = info.port.filter(|p| *p > 0 && with_port) {
                 args.extend(["-o".to_string(), format!("Port={port}")]);
             }
             if !info.key_path.is_empty() {
@@ -139,6 +140,32 @@ impl Location {
                 Ok(format!("{user}@{host}:{path}"))
             }
         }
+    }
+
+    /// `scp://USER@HOST:PORT/PATH`: a remote side that carries its own port, for copies
+    /// between two machines, where one `-o Port=` would send both sides to one port.
+    /// scp takes the path after the first `/` (`//tmp/f` is `/tmp/f`).
+    fn uri_arg(&self) -> Result<String, String> {
+        let Location::Remote { info, user, path } = self else {
+            return self.arg();
+        };
+        let host = info.hostname.clone()?;
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        let user = if user.is_empty() { &info.user } else { user };
+        let port = info
+            .port
+            .filter(|p| *p > 0)
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        // scp decodes %XX in a URI's path.
+        Ok(format!(
+            "scp://{user}@{host}{port}/{}",
+            path.replace('%', "%25")
+        ))
     }
 }
 
@@ -195,8 +222,11 @@ pub fn scp_args(
     if !misses_key(src) && !misses_key(dst) {
         ssh_args.extend(["-o".into(), "IdentitiesOnly=yes".into()]);
     }
-    ssh_args.extend(src.options(true));
-    ssh_args.extend(dst.options(true));
+    // Two machines, each with its own port (the qemu driver's VMs all live on 127.0.0.1):
+    // one `-o Port=` would reach one machine twice, so each side names its port itself.
+    let between_machines = src.info().is_some() && dst.info().is_some() && !flags.delta;
+    ssh_args.extend(src.options(true, !between_machines));
+    ssh_args.extend(dst.options(true, !between_machines));
     let mut args = if flags.delta {
         let mut a = Vec::new();
         if !flags.quiet {
@@ -211,8 +241,13 @@ pub fn scp_args(
     } else {
         ssh_args
     };
-    args.push(src.arg()?);
-    args.push(dst.arg()?);
+    if between_machines {
+        args.push(src.uri_arg()?);
+        args.push(dst.uri_arg()?);
+    } else {
+        args.push(src.arg()?);
+        args.push(dst.arg()?);
+    }
     Ok(args)
 }
 
@@ -396,9 +431,10 @@ mod tests {
             quiet: true,
             ..Default::default()
         };
+        // Between two machines each side carries its own port.
         assert_eq!(
-            args("a:/x", "b:/y", "/k", quiet),
-            format!("{base} -3 -q -o IdentitiesOnly=yes -o Port=234 -o IdentityFile=\"/k\" -o Port=234 -o IdentityFile=\"/k\" root@12.34.56.78:/x root@12.34.56.78:/y")
+            args("a:/x", "bob@b:rel/y%", "/k", quiet),
+            format!("{base} -3 -q -o IdentitiesOnly=yes -o IdentityFile=\"/k\" -o IdentityFile=\"/k\" scp://root@12.34.56.78:234//x scp://bob@12.34.56.78:234/rel/y%25")
         );
         // Both sides local: still IdentitiesOnly (no remote side lacks a key).
         assert_eq!(

@@ -94,6 +94,12 @@ impl Sshd {
 
     /// Start a server that accepts the given public keys (authorized_keys lines).
     pub fn start(authorized_keys: &[String]) -> Sshd {
+        Sshd::start_with_sftp_dir(authorized_keys, None)
+    }
+
+    /// [`Sshd::start`] whose SFTP sessions (scp's protocol) start in `sftp_dir`, so that
+    /// a relative path tells which of two servers a copy reached.
+    pub fn start_with_sftp_dir(authorized_keys: &[String], sftp_dir: Option<&Path>) -> Sshd {
         std::fs::create_dir_all("/run/sshd").unwrap();
         let dir = tempfile::tempdir().unwrap();
         let host_key = dir.path().join("host_ed25519");
@@ -112,7 +118,10 @@ impl Sshd {
             let sftp = ["/usr/lib/openssh/sftp-server", "/usr/libexec/sftp-server"]
                 .iter()
                 .find(|p| Path::new(p).exists())
-                .map(|p| format!("Subsystem sftp {p}\n"))
+                .map(|p| match sftp_dir {
+                    Some(d) => format!("Subsystem sftp {p} -d {}\n", d.display()),
+                    None => format!("Subsystem sftp {p}\n"),
+                })
                 .unwrap_or_default();
             std::fs::write(
                 &cfg,
