@@ -1,4 +1,4 @@
-//! `env` and `config` against the real binary (compat.md sections 3, 4.1 and 7.4).
+//! `env` and `config` against the real binary.
 //!
 //! The scenarios that need a machine whose TLS check passes run against a real `dockerd`
 //! (Debian's docker.io) listening with `--tlsverify` on a free loopback port, its server

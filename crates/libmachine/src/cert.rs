@@ -3,7 +3,7 @@
 //!
 //! Every certificate: RSA-2048 key written as PEM `RSA PRIVATE KEY` (PKCS#1, mode 0600),
 //! subject only `O=<org>`, random serial below 2^128, valid from the current minute minus
-//! 5 minutes for 1080 days (compat.md section 7.1). Files are written atomically.
+//! 5 minutes for 1080 days. Files are written atomically.
 
 use crate::options::AuthOptions;
 use crate::store::{create_private_dir, go_io_error, write_atomic, Store};

@@ -9,7 +9,7 @@
 //!
 //! The machine is saved before every step that can fail halfway, so a failed create
 //! leaves a machine that `ls` lists and `rm -f` removes. Errors read
-//! `Error creating machine: <step>: <cause>` (compat.md 5.4).
+//! `Error creating machine: <step>: <cause>`.
 
 use crate::cert;
 use crate::host::Host;

@@ -3,7 +3,7 @@
 //!
 //! One request, `GET /version`, on the **unversioned** path: every engine accepts it and
 //! its answer carries `ApiVersion`, so it doubles as API negotiation. (The original pinned
-//! `/v1.15/`, which engines newer than 1.24-era reject: compat.md section 10, item 6.)
+//! `/v1.15/`, which engines newer than 1.24-era reject: bug 6 in docs/original-bugs.md.)
 //!
 //! The HTTP/1.1 exchange is written by hand over a rustls stream, because the TLS setup
 //! is [`crate::tlsconfig::client_config`] (machine CA as the sole root, client certificate,

@@ -1,6 +1,6 @@
 //! Shells, as `env` needs them: which shell the user runs (the original's
 //! `libmachine/shell`), and how each shell sets and unsets a variable and evaluates
-//! `env`'s output (compat.md section 3).
+//! `env`'s output.
 //!
 //! Differences from 0.16.2, all deliberate:
 //! * an empty `$SHELL` on Unix falls back to sh/bash syntax after the original's notice

@@ -1,5 +1,5 @@
 //! TLS client configuration for talking to a machine's Docker daemon, and the original's
-//! connection check (`ValidateCertificate`, compat.md section 7.4).
+//! connection check (`ValidateCertificate`).
 //!
 //! The machine CA is the only root; the server certificate is always verified; the
 //! aws-lc-rs provider is passed explicitly (no process-wide default is needed).
@@ -224,7 +224,7 @@ pub fn check_connection_auth(
 
 /// The original's connection check: a TLS handshake with the daemon at `url`
 /// (`tcp://host:port`), the machine CA as sole root, server name = the URL's host.
-/// The error is the inner text of compat.md 7.4, worded like Go's
+/// The error is what follows `...validating certificates for host "H:P": `, worded like Go's
 /// (`dial tcp 1.2.3.4:2376: connect: connection refused`,
 /// `x509: certificate signed by unknown authority`, ...).
 pub fn check_connection(
@@ -307,7 +307,7 @@ pub fn check_connection(
     Ok(())
 }
 
-/// The original's text for a failed connection check (compat.md 7.4), for the daemon at
+/// The original's text for a failed connection check, for the daemon at
 /// `url`. It ends with a newline, so a blank line follows it when printed.
 pub fn cert_check_failure(url: &str, reason: &str) -> String {
     let addr = crate::gourl::parse(url).map(|u| u.host).unwrap_or_default();

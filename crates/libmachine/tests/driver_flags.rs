@@ -5,8 +5,8 @@ use libmachine::drivers::{self, REGISTRY};
 use libmachine::mcnflag::{Flag, FlagKind};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// How many create flags each driver has: the number of rows of the driver's flag table in
-/// /work/shared/docs/drivers.md (sections 2-16), i.e. the original's `GetCreateFlags()`.
+/// How many create flags each driver has: as many as the original's `GetCreateFlags()`
+/// returned for it in 0.16.2.
 const EXPECTED_COUNTS: &[(&str, usize)] = &[
     ("amazonec2", 32),
     ("azure", 22),
@@ -26,7 +26,7 @@ const EXPECTED_COUNTS: &[(&str, usize)] = &[
     ("vmwarevsphere", 16),
 ];
 
-/// The names of `create`'s shared flags (compat.md 5.1), which no driver flag may shadow. They
+/// The names of `create`'s shared flags, which no driver flag may shadow. They
 /// are defined by the CLI crate, so they are listed here rather than imported.
 const SHARED_CREATE_FLAGS: &[&str] = &[
     "driver",

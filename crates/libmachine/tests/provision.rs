@@ -88,7 +88,7 @@ fn compat_engine_options() -> EngineOptions {
     }
 }
 
-/// compat.md 8.3's example, byte for byte (modulo the dockerd path).
+/// The systemd drop-in 0.16.2 wrote on Ubuntu, byte for byte (modulo the dockerd path).
 const COMPAT_DROP_IN: &str = "[Service]
 ExecStart=
 ExecStart=/usr/bin/dockerd -H tcp://0.0.0.0:2376 -H unix:///var/run/docker.sock --storage-driver overlay2 --tlsverify --tlscacert /etc/docker/ca.pem --tlscert /etc/docker/server.pem --tlskey /etc/docker/server-key.pem --label env=prod --label provider=generic --insecure-registry reg.local:5000 --registry-mirror https://mirror.local --log-driver=syslog 

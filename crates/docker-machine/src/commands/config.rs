@@ -1,4 +1,4 @@
-//! `config`: the docker client flags that reach a machine (compat.md section 4.1).
+//! `config`: the docker client flags that reach a machine.
 //!
 //! The paths point at the machine directory's copies, as in the original; a machine
 //! without copies (`none` driver, bug 19) gets the files its `AuthOptions` name, which

@@ -263,7 +263,8 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
 
 /// The values handed to the driver: every driver flag, with its default when unset.
 /// A list flag's env var counts only when the flag is also on the command line, as in
-/// the original (drivers.md, "slice quirk").
+/// the original (its flag parser only filled a slice flag from the env var when the flag
+/// itself was given).
 fn driver_options(spec: &DriverSpec, parsed: &flags::Parsed) -> DriverOptions {
     let mut opts = DriverOptions::new();
     for flag in (spec.create_flags)() {

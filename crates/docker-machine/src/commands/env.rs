@@ -1,10 +1,10 @@
-//! `env`: shell code that points the docker client at a machine (compat.md section 3).
+//! `env`: shell code that points the docker client at a machine.
 //!
 //! Also home of the connection check `env`, `config` (and `create`) run first
-//! ([`connection_boilerplate`], compat.md 7.4), and of the rule saying where a machine's
-//! client certificates are ([`client_tls_files`]).
+//! ([`connection_boilerplate`]: a TLS handshake with the machine's CA), and of the rule
+//! saying where a machine's client certificates are ([`client_tls_files`]).
 //!
-//! Fixed bugs of 0.16.2 (compat.md section 10):
+//! Fixed bugs of 0.16.2 (numbered as in docs/original-bugs.md):
 //! * 3: values are quoted for the target shell; `-u --no-proxy` prints `unset NO_PROXY`
 //!   (not the name glued to the value); `--no-proxy` compares whole comma-separated
 //!   entries instead of testing for a substring, and adds the IP without its port;

@@ -1,11 +1,11 @@
-//! `ls`: list machines with their state and Docker version (compat.md section 2.3).
+//! `ls`: list machines with their state and Docker version.
 //!
 //! Every machine is asked for its URL, state and Docker version on its own thread; what
 //! is not done when the `-t` timeout expires becomes a `Timeout` row. The threads are
 //! detached, not scoped: a driver call that ignores timeouts (a 15 s TCP probe, a plugin
 //! that hangs) cannot hold the listing past the deadline; the process exits without it.
 //!
-//! Deliberate differences from 0.16.2 (compat.md section 10, item 5):
+//! Deliberate differences from 0.16.2 (bug 5 in docs/original-bugs.md):
 //! * `--filter label=KEY` (no `=`) is an error, not a Go panic; a bad `name` regex is
 //!   reported before anything is listed.
 //! * Machines whose config cannot be loaded are still shown, but filters apply to what

@@ -1,5 +1,5 @@
 //! `mount`: mount a machine directory locally with sshfs (`-u`: `fusermount -u`), built
-//! as the original built it (compat.md 9.5); the tool's exit status is passed through.
+//! as the original built it; the tool's exit status is passed through.
 
 use super::scp::{load_info, pinned, run_tool, ssh_options, HostInfo, Location};
 use crate::cli::{help, CmdError, Command, Context};

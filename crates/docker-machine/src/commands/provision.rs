@@ -16,7 +16,7 @@ pub fn upgrade() -> Command {
     )
 }
 
-/// A full provisioning run on each machine (compat.md 2.2), then the TLS check.
+/// A full provisioning run on each machine, then the TLS check.
 fn action(ctx: &Context) -> Result<(), CmdError> {
     let names = super::target_names(ctx)?;
     super::for_each_machine(ctx, &names, Host::provision)?;

@@ -21,7 +21,7 @@ pub fn command() -> Command {
     }
 }
 
-/// compat.md 7.3: prompt unless `-f`; `--client-certs` replaces the CA and the client
+/// As the original: prompt unless `-f`; `--client-certs` replaces the CA and the client
 /// certificate (once per set of certificate files, however many machines share them);
 /// then each machine gets a new server certificate and a daemon restart. Docker is not
 /// reinstalled.

@@ -1,5 +1,5 @@
 //! `scp`: copy files between machines and the local host with the system's `scp`
-//! (or `rsync` for `--delta`), built as the original built it (compat.md 9.4). Unlike
+//! (or `rsync` for `--delta`), built as the original built it. Unlike
 //! the original, the child's exit status is passed through (bug 2) and a missing
 //! machine is reported with one `Error loading host:` (bug 17).
 

@@ -1,6 +1,5 @@
-//! The Docker daemon's configuration on a machine: its arguments, the systemd drop-in
-//! (compat.md section 8.3), the OpenRC variant, the daemon port and the server
-//! certificate's names. Pure functions: what is written, not how it is sent.
+//! The Docker daemon's configuration on a machine: its arguments, the systemd drop-in,
+//! the OpenRC variant, the daemon port and the server certificate's names. Pure functions: what is written, not how it is sent.
 
 use crate::options::EngineOptions;
 
@@ -142,7 +141,7 @@ pub fn sh_quote(s: &str) -> String {
 }
 
 /// The port of a Docker URL (`tcp://HOST:PORT`, IPv6 hosts bracketed). The original split
-/// the host on `:` and fell back to 2376 for IPv6 URLs (compat.md section 10, item 11).
+/// the host on `:` and fell back to 2376 for IPv6 URLs (bug 11 in docs/original-bugs.md).
 pub fn url_port(url: &str) -> Result<u16, String> {
     crate::tlsconfig::parse_host_port(url).map(|(_, port)| port)
 }

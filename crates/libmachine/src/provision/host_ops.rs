@@ -89,7 +89,7 @@ impl Host {
         provisioner.upgrade(&self.provision_target()?)
     }
 
-    /// The original's connection check (compat.md 7.4): a TLS handshake with the daemon,
+    /// The original's connection check: a TLS handshake with the daemon,
     /// retried briefly. The error is the 7.4 text (it ends with a newline).
     pub fn check_docker_connection(&self) -> std::result::Result<(), String> {
         let url = self.driver.url().map_err(|e| format!("{e:#}"))?;
@@ -121,7 +121,7 @@ impl Host {
 }
 
 /// After `start`/`restart`: wait for SSH, detect the OS again and wait until the daemon
-/// listens on its port (the Docker URL's, not always 2376: compat.md 10, item 12).
+/// listens on its port (the Docker URL's, not always 2376: bug 12 in docs/original-bugs.md).
 /// Machines without SSH (the none driver) have nothing to wait for.
 pub(crate) fn wait_for_docker(host: &mut Host) -> Result<()> {
     if host.driver.ssh_hostname().is_err() {
@@ -134,7 +134,7 @@ pub(crate) fn wait_for_docker(host: &mut Host) -> Result<()> {
 }
 
 /// `regenerate-certs --client-certs`: replace the CA and the client certificate (the
-/// original only replaced missing or expired ones: compat.md 10, item 7).
+/// original only replaced missing or expired ones: bug 7 in docs/original-bugs.md).
 pub fn regenerate_local_certs(auth: &AuthOptions, store: &Store) -> Result<()> {
     crate::info!("Regenerating local certificates");
     for path in [

@@ -1,5 +1,5 @@
 //! Provisioning: installing and configuring Docker on a machine over SSH, as the
-//! original's `libmachine/provision` did (compat.md section 8), with its known bugs fixed.
+//! original's `libmachine/provision` did, with its known bugs fixed.
 //!
 //! * [`os`]: `/etc/os-release` and provisioner detection (deterministic, `ID_LIKE`-aware).
 //! * [`engine`]: the daemon configuration written to the machine (systemd drop-in).

@@ -1,7 +1,7 @@
 //! Which provisioner fits a machine: `/etc/os-release` parsed and mapped to a family.
 //!
 //! The original walked a Go map of provisioners (random order) and looked at `ID_LIKE` only
-//! for SUSE and Arch (compat.md section 10, item 8). Here the order is fixed: first `ID`,
+//! for SUSE and Arch (bug 8 in docs/original-bugs.md). Here the order is fixed: first `ID`,
 //! then each word of `ID_LIKE` in the order the file lists them, so derivatives are
 //! recognised (Linux Mint and Pop!_OS as Ubuntu, Raspbian as Debian, Rocky and Alma Linux
 //! as Red Hat, Manjaro as Arch, openSUSE as SUSE).

@@ -55,7 +55,7 @@ pub fn known_hosts_option(file: &Path, quote_path: bool) -> String {
     }
 }
 
-/// `ssh`'s argv before any command (compat.md 9.2): `-F /dev/null`, the `-o` options
+/// `ssh`'s argv before any command: `-F /dev/null`, the `-o` options
 /// (with [`log_level_option`] and [`host_key_options`] for the target's pin), then
 /// `USER@HOST [-o IdentitiesOnly=yes -i KEY] -p PORT`.
 pub fn base_args(target: &SshTarget) -> Vec<String> {

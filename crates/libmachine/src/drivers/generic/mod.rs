@@ -11,7 +11,7 @@
 //!   put on the host (`/etc/docker/{ca,server,server-key}.pem`, the systemd drop-in) and
 //!   restarts Docker, which keeps running without TLS on its Unix socket. Docker itself
 //!   stays installed. An unreachable host makes `rm` fail (`rm -f` removes anyway). The
-//!   original left everything on the host (compat.md 10, item 14).
+//!   original left everything on the host (bug 14 in docs/original-bugs.md).
 
 use super::{join_host_port, BaseDriver, Driver, DriverSpec, HostNotRunning};
 use crate::mcnflag::{DriverOptions, Flag};
