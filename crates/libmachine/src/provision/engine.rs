@@ -1,5 +1,6 @@
 //! The Docker daemon's configuration on a machine: its arguments, the systemd drop-in,
-//! the OpenRC variant, the daemon port and the server certificate's names. Pure functions: what is written, not how it is sent.
+//! the OpenRC variant, the daemon port and the server certificate's names. Pure
+//! functions: what is written, not how it is sent.
 
 use crate::options::EngineOptions;
 
