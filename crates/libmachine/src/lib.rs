@@ -31,5 +31,3 @@ pub use store::Store;
 
 /// The version this binary reports, the original's, so that tools comparing it keep working.
 pub const VERSION: &str = "0.16.2";
-/// The original's build tag, printed by `version`.
-pub const GIT_COMMIT: &str = "bd45ab13";

@@ -194,12 +194,12 @@ mod tests {
         let f = Flag::bool(
             "native-ssh",
             "MACHINE_NATIVE_SSH",
-            "Use the native (Go-based) SSH implementation.",
+            "Use the native (Rust-based) SSH implementation.",
         );
         if !cfg!(windows) {
             assert_eq!(
                 f.help_line(),
-                "--native-ssh\tUse the native (Go-based) SSH implementation. [$MACHINE_NATIVE_SSH]"
+                "--native-ssh\tUse the native (Rust-based) SSH implementation. [$MACHINE_NATIVE_SSH]"
             );
         }
     }

@@ -7,10 +7,11 @@ use libmachine::mcnflag::Flag;
 
 pub fn app_help(app_name: &str, flags: &[Flag], commands: &[Command]) -> String {
     let mut t = format!(
-        "Usage: {app_name} [OPTIONS] COMMAND [arg...]\n\n{}\n\nVersion: {}, build {}\n\nAuthor:\n  Docker Machine Contributors - <https://github.com/docker/machine>\n\nOptions:\n  ",
+        "Usage: {app_name} [OPTIONS] COMMAND [arg...]\n\n{}\n\nVersion: {}, build {}\n\nAuthor:\n  {}\n\nOptions:\n  ",
         super::APP_USAGE,
         libmachine::VERSION,
-        libmachine::GIT_COMMIT
+        super::BUILD_COMMIT,
+        super::APP_AUTHOR
     );
     for f in flags {
         t.push_str(&f.help_line());

@@ -83,6 +83,11 @@ impl From<libmachine::store::StoreError> for CmdError {
 }
 
 pub const APP_USAGE: &str = "Create and manage machines running Docker.";
+/// The commit this binary was built from (`unknown` outside a git checkout), where 0.16.2
+/// printed its own build hash.
+/// The help's author line: who made this binary (0.16.2 named its own contributors).
+pub const APP_AUTHOR: &str = "docker-machine in Rust contributors";
+pub const BUILD_COMMIT: &str = env!("DM_BUILD_COMMIT");
 
 /// The storage path when neither `-s` nor `MACHINE_STORAGE_PATH` says otherwise.
 pub fn default_store_path() -> String {
@@ -112,7 +117,7 @@ pub fn global_flags() -> Vec<Flag> {
         Flag::string("tls-client-cert", "MACHINE_TLS_CLIENT_CERT", "Client cert to use for TLS", ""),
         Flag::string("tls-client-key", "MACHINE_TLS_CLIENT_KEY", "Private key used in client TLS auth", ""),
         Flag::string("github-api-token", "MACHINE_GITHUB_API_TOKEN", "Token to use for requests to the Github API", ""),
-        Flag::bool("native-ssh", "MACHINE_NATIVE_SSH", "Use the native (Go-based) SSH implementation."),
+        Flag::bool("native-ssh", "MACHINE_NATIVE_SSH", "Use the native (Rust-based) SSH implementation."),
         Flag::string(
             "bugsnag-api-token",
             "MACHINE_BUGSNAG_API_TOKEN",
@@ -176,7 +181,7 @@ pub fn run(argv: Vec<String>) -> i32 {
         println!(
             "{app_name} version {}, build {}",
             libmachine::VERSION,
-            libmachine::GIT_COMMIT
+            BUILD_COMMIT
         );
         return 0;
     }

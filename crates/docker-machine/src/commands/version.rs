@@ -23,7 +23,7 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
                 "{} version {}, build {}",
                 ctx.app_name,
                 libmachine::VERSION,
-                libmachine::GIT_COMMIT
+                crate::cli::BUILD_COMMIT
             );
             Ok(())
         }
