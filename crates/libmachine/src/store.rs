@@ -126,14 +126,19 @@ impl Store {
         result
     }
 
-    /// Delete what removals killed halfway left (`machines/.rm-*`). Another process may
-    /// be deleting the same tree: errors are ignored.
+    /// Delete what removals killed halfway left (`machines/.rm-NAME-PID` whose process
+    /// is gone; a live one is still deleting its own).
     fn sweep_removed(&self) {
         let Ok(entries) = fs::read_dir(self.machines_dir()) else {
             return;
         };
         for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(".rm-") {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(rest) = name.strip_prefix(".rm-") else {
+                continue;
+            };
+            let pid = rest.rsplit('-').next().and_then(|p| p.parse::<u32>().ok());
+            if pid.is_some_and(|pid| !process_alive(pid)) {
                 let _ = fs::remove_dir_all(entry.path());
             }
         }
@@ -150,6 +155,7 @@ impl Store {
         // Temp files a killed writer left. Some writers (known_hosts, a migration) do not
         // take this lock: only files older than any live write are taken.
         sweep_orphans(&dir, std::time::Duration::from_secs(60));
+        self.sweep_removed();
         lock.machine_dir = Some(dir);
         Ok(lock)
     }
@@ -202,6 +208,22 @@ impl Drop for Lock {
             }
         }
     }
+}
+
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists.
+    let found = unsafe { libc::kill(pid, 0) } == 0;
+    found || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Without a cheap check, leftovers stay (hidden from every listing all the same).
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    true
 }
 
 #[cfg(unix)]
