@@ -719,3 +719,32 @@ fn real_dockerd_over_tls() {
 
     drop(daemon);
 }
+
+/// Go parity found by fuzzing (issue 13): a row's `State` is a `state.State` (an int with
+/// a `String` method), `ResponseTime` a `time.Duration`; `printf` refuses widths beyond
+/// 10^6 instead of padding.
+#[test]
+fn typed_row_fields_and_printf_widths_as_go() {
+    let s = Store::with_certs();
+    s.create_none("n1", REFUSED, &[]);
+    let fmt = |f: &str| s.ok(&["ls", "--format", f]);
+    assert_eq!(fmt("{{.State.String}} {{.State}}"), "Running Running\n");
+    assert_eq!(
+        fmt("{{eq .State 1}} {{ne .State 4}} {{lt .State 2}}"),
+        "true true true\n"
+    );
+    assert_eq!(
+        fmt("{{if lt .ResponseTime 60000000000}}{{printf \"%.0f\" .ResponseTime.Minutes}}{{end}}"),
+        "0\n"
+    );
+    assert_eq!(
+        fmt("{{printf \"%*d|%-*d|\" 1000000000 1 3 2}}"),
+        "%!(BADWIDTH)1|2  |\n"
+    );
+    assert_eq!(
+        fmt("{{printf \"%.*f\" 2000000 1.5}}"),
+        "%!(BADPREC)1.500000\n"
+    );
+    let r = s.run(&["ls", "--format", "{{eq .State \"Running\"}}"]);
+    assert_eq!(r.code, 1, "a State is not a string: {}", r.stdout);
+}

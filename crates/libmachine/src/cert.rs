@@ -6,7 +6,10 @@
 //! 5 minutes for 1080 days. Files are written atomically.
 
 use crate::options::AuthOptions;
-use crate::store::{create_private_dir, go_io_error, write_atomic, Store};
+use crate::store::{
+    create_private_dir, go_io_error, recover_pair, sweep_orphans, write_atomic, write_pair_atomic,
+    Store,
+};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue,
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, PublicKeyData,
@@ -217,22 +220,18 @@ fn pem_encode(tag: &str, der: &[u8]) -> String {
     pem::encode_config(&pem::Pem::new(tag, der.to_vec()), config)
 }
 
-/// Write the certificate (0644), then the key as PKCS#1 (0600), as the original does.
+/// Write the certificate (0644) and the key as PKCS#1 (0600): both or neither, even if
+/// the process is killed halfway (see [`write_pair_atomic`]).
 fn write_pair(cert_path: &Path, cert_der: &[u8], key_path: &Path, key: &KeyPair) -> Result<()> {
     let pkcs1 = pkcs8_to_pkcs1(key.serialized_der())
         .ok_or_else(|| err("x509: unexpected RSA private key encoding"))?;
-    write_atomic(
-        cert_path,
-        pem_encode("CERTIFICATE", cert_der).as_bytes(),
-        0o644,
+    let key_pem = pem_encode("RSA PRIVATE KEY", pkcs1);
+    let cert_pem = pem_encode("CERTIFICATE", cert_der);
+    write_pair_atomic(
+        (key_path, key_pem.as_bytes(), 0o600),
+        (cert_path, cert_pem.as_bytes(), 0o644),
     )
-    .map_err(|e| err(go_io_error("open", cert_path, &e)))?;
-    write_atomic(
-        key_path,
-        pem_encode("RSA PRIVATE KEY", pkcs1).as_bytes(),
-        0o600,
-    )
-    .map_err(|e| err(go_io_error("open", key_path, &e)))
+    .map_err(|e| err(go_io_error("open", cert_path, &e)))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -448,12 +447,29 @@ pub struct Bootstrapped {
 /// The original's `BootstrapCertificates`: make sure the CA and the client pair exist and
 /// are not expired. Valid files are never replaced. Runs under the store's certificate lock,
 /// so concurrent `create`s produce exactly one CA and one client certificate.
+///
+/// A pair found half-made (one file missing, empty, truncated, or the key not matching
+/// the certificate: a kill during an older version's or 0.16.2's write) is repaired: from
+/// a whole copy when one exists (a temp file the kill left, a machine's copy), else by
+/// making the pair again, unless machines still use that CA: then one line says what to do.
+/// When a new CA is made, the client pair is made again too (the old one is signed by a
+/// CA nothing trusts any more).
 pub fn bootstrap(auth: &AuthOptions, store: &Store) -> Result<()> {
     bootstrap_report(auth, store).map(|_| ())
 }
 
 /// [`bootstrap`], telling what it generated.
 pub fn bootstrap_report(auth: &AuthOptions, store: &Store) -> Result<Bootstrapped> {
+    bootstrap_with(auth, store, false)
+}
+
+/// `regenerate-certs --client-certs`: a new CA and client pair replace the old ones, each
+/// pair in one step, so a kill leaves the old pair or the new one, never a mix.
+pub fn replace_ca_and_client(auth: &AuthOptions, store: &Store) -> Result<Bootstrapped> {
+    bootstrap_with(auth, store, true)
+}
+
+fn bootstrap_with(auth: &AuthOptions, store: &Store, replace: bool) -> Result<Bootstrapped> {
     let cert_dir = if auth.cert_dir.is_empty() {
         store.certs_dir()
     } else {
@@ -473,20 +489,53 @@ pub fn bootstrap_report(auth: &AuthOptions, store: &Store) -> Result<Bootstrappe
     let _lock = store
         .lock_certs()
         .map_err(|e| err(format!("Error locking the certificate store: {e}")))?;
+    crate::testpoint::pause("bootstrap-locked");
+    for (key, cert) in [(ca_key, ca_cert), (client_key, client_cert)] {
+        recover_pair(key, cert).map_err(|e| err(go_io_error("rename", cert, &e)))?;
+    }
 
     let ca_org = username();
     let client_org = format!("{ca_org}.<bootstrap>");
     let mut done = Bootstrapped::default();
+    let managed = |p: &Path| p.parent() == Some(cert_dir.as_path());
 
-    if is_missing(ca_cert) {
-        create_ca(ca_cert, ca_key, &ca_org)?;
-        done.ca_created = true;
-    } else if !check_certificate_date(ca_cert)? {
-        crate::log::info("CA certificate is outdated and needs to be regenerated");
-        remove_if_present(ca_key)?;
-        create_ca(ca_cert, ca_key, &ca_org)?;
-        done.ca_regenerated = true;
+    let mut ca_state = pair_state(ca_cert, ca_key)?;
+    if let PairState::Half(reason) = &ca_state {
+        if replace {
+            // Replaced below whatever it holds.
+            ca_state = PairState::Whole;
+        } else if salvage(ca_cert, ca_key, store) {
+            crate::log::info(&format!("Repaired the CA in {}", cert_dir.display()));
+            ca_state = PairState::Whole;
+        } else {
+            let users = machines_with_copy(store, ca_cert);
+            if !users.is_empty() || !managed(ca_cert) || !managed(ca_key) {
+                return Err(err(refusal("CA", reason, &users)));
+            }
+            crate::log::info(&format!(
+                "The CA was incomplete ({reason}): making a new one"
+            ));
+            remove_if_present(ca_cert)?;
+            remove_if_present(ca_key)?;
+            ca_state = PairState::Missing;
+        }
     }
+    match ca_state {
+        PairState::Missing => {
+            create_ca(ca_cert, ca_key, &ca_org, false)?;
+            done.ca_created = true;
+        }
+        _ if replace || !check_certificate_date(ca_cert)? => {
+            if !replace {
+                crate::log::info("CA certificate is outdated and needs to be regenerated");
+            }
+            // The new pair replaces the old one in one step (no window without a key).
+            create_ca(ca_cert, ca_key, &ca_org, true)?;
+            done.ca_regenerated = true;
+        }
+        _ => {}
+    }
+    crate::testpoint::pause("bootstrap-ca-done");
 
     let client = CertOptions {
         kind: CertKind::Client,
@@ -498,20 +547,194 @@ pub fn bootstrap_report(auth: &AuthOptions, store: &Store) -> Result<Bootstrappe
         org: client_org,
         validity: None,
     };
-    if is_missing(client_cert) {
-        create_client(&client)?;
-        done.client_created = true;
-    } else if !check_certificate_date(client_cert)? {
-        crate::log::info("Client certificate is outdated and needs to be regenerated");
-        remove_if_present(client_key)?;
-        create_client(&client)?;
-        done.client_regenerated = true;
+    let mut client_state = pair_state(client_cert, client_key)?;
+    if let PairState::Half(reason) = &client_state {
+        if salvage(client_cert, client_key, store) {
+            crate::log::info(&format!(
+                "Repaired the client certificate in {}",
+                cert_dir.display()
+            ));
+            client_state = PairState::Whole;
+        } else if !managed(client_cert) || !managed(client_key) {
+            return Err(err(refusal("client certificate", reason, &[])));
+        } else {
+            crate::log::info(&format!(
+                "The client certificate was incomplete ({reason}): making a new one"
+            ));
+            remove_if_present(client_cert)?;
+            remove_if_present(client_key)?;
+            client_state = PairState::Missing;
+        }
     }
+    let new_ca = done.ca_created || done.ca_regenerated;
+    match client_state {
+        PairState::Missing => {
+            create_client(&client, false)?;
+            done.client_created = true;
+        }
+        _ if new_ca || !check_certificate_date(client_cert)? => {
+            if !new_ca {
+                crate::log::info("Client certificate is outdated and needs to be regenerated");
+            }
+            create_client(&client, true)?;
+            done.client_regenerated = true;
+        }
+        _ => {}
+    }
+    // Temp files of writes killed halfway: every writer of this directory holds the lock.
+    sweep_orphans(&cert_dir, std::time::Duration::ZERO);
     Ok(done)
 }
 
-fn is_missing(path: &Path) -> bool {
-    matches!(fs::metadata(path), Err(e) if e.kind() == io::ErrorKind::NotFound)
+/// Finish a certificate write that a kill interrupted (`certs/*.pending`, see
+/// [`write_pair_atomic`]) before anything reads the certificates. Costs one directory
+/// read when there is nothing to do; errors are left for the command to meet.
+pub fn finish_interrupted(store: &Store) {
+    let dir = store.certs_dir();
+    let pending = fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().ends_with(".pending"));
+    if !pending {
+        return;
+    }
+    if let Ok(_lock) = store.lock_certs() {
+        for (key, cert) in [("ca-key.pem", "ca.pem"), ("key.pem", "cert.pem")] {
+            let _ = recover_pair(&dir.join(key), &dir.join(cert));
+        }
+    }
+}
+
+/// What a certificate/key pair on disk amounts to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PairState {
+    /// Neither file exists.
+    Missing,
+    /// Both parse and the key is the certificate's.
+    Whole,
+    /// Anything else; the text says what is wrong.
+    Half(String),
+}
+
+fn pair_state(cert: &Path, key: &Path) -> Result<PairState> {
+    let read = |p: &Path| match fs::read(p) {
+        Ok(data) => Ok(Some(data)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(err(go_io_error("open", p, &e))),
+    };
+    Ok(match (read(cert)?, read(key)?) {
+        (None, None) => PairState::Missing,
+        (Some(c), Some(k)) if key_matches_cert(&c, &k) => PairState::Whole,
+        (Some(_), Some(_)) => PairState::Half(format!(
+            "{} and {} are not a matching certificate and key",
+            cert.display(),
+            key.display()
+        )),
+        (None, _) => PairState::Half(format!("{} is missing", cert.display())),
+        (_, None) => PairState::Half(format!("{} is missing", key.display())),
+    })
+}
+
+/// Whether PEM data holds a certificate and the private key of its public key.
+pub fn key_matches_cert(cert_pem: &[u8], key_pem: &[u8]) -> bool {
+    let Some(der) = certs_from_pem(cert_pem).into_iter().next() else {
+        return false;
+    };
+    let Ok(key) = private_key_from_pem(key_pem) else {
+        return false;
+    };
+    let Ok(key) = KeyPair::try_from(&key) else {
+        return false;
+    };
+    x509_parser::parse_x509_certificate(&der)
+        .is_ok_and(|(_, c)| c.public_key().subject_public_key.data.as_ref() == key.der_bytes())
+}
+
+/// Restore the bad half of a pair from a whole copy that matches the good half: a temp
+/// file a killed write left next to it, or a machine's copy (`machines/*/ca.pem`...).
+fn salvage(cert: &Path, key: &Path, store: &Store) -> bool {
+    let (cert_data, key_data) = (fs::read(cert).ok(), fs::read(key).ok());
+    let parses_cert = cert_data
+        .as_deref()
+        .is_some_and(|d| !certs_from_pem(d).is_empty());
+    let parses_key = key_data
+        .as_deref()
+        .is_some_and(|d| private_key_from_pem(d).is_ok());
+    let (broken, mode, good, cert_is_good) = match (parses_cert, parses_key) {
+        (false, true) => (cert, 0o644, key_data, false),
+        (true, false) => (key, 0o600, cert_data, true),
+        _ => return false,
+    };
+    let good = good.unwrap_or_default();
+    for candidate in copies_of(broken, store) {
+        let Ok(data) = fs::read(&candidate) else {
+            continue;
+        };
+        let fits = if cert_is_good {
+            key_matches_cert(&good, &data)
+        } else {
+            key_matches_cert(&data, &good)
+        };
+        if fits && write_atomic(broken, &data, mode).is_ok() {
+            crate::debug!("restored {} from {}", broken.display(), candidate.display());
+            return true;
+        }
+    }
+    false
+}
+
+/// Possible whole copies of `path`: its temp files, then machines' files of that name.
+fn copies_of(path: &Path, store: &Store) -> Vec<PathBuf> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let prefix = format!("{name}.tmp");
+    let mut out: Vec<PathBuf> = path
+        .parent()
+        .and_then(|dir| fs::read_dir(dir).ok())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with(&prefix) && crate::store::is_temp_name(&n)
+        })
+        .map(|e| e.path())
+        .collect();
+    for machine in store.list().unwrap_or_default() {
+        let copy = store.machine_dir(&machine).join(&*name);
+        if copy.is_file() {
+            out.push(copy);
+        }
+    }
+    out
+}
+
+/// Machines holding a copy of this CA certificate (made with it, so they need it).
+fn machines_with_copy(store: &Store, ca_cert: &Path) -> Vec<String> {
+    let Ok(ca) = fs::read(ca_cert) else {
+        return Vec::new();
+    };
+    let name = ca_cert.file_name().unwrap_or_default();
+    store
+        .list()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| fs::read(store.machine_dir(m).join(name)).is_ok_and(|d| d == ca))
+        .collect()
+}
+
+/// The one line refusing to replace a half-made pair, saying what to do.
+fn refusal(what: &str, reason: &str, users: &[String]) -> String {
+    if let Some(first) = users.first() {
+        format!(
+            "the {what} is incomplete ({reason}) and machines use it ({}): restore the file from a backup, or replace the CA with \"docker-machine regenerate-certs --client-certs -f {first}\" and regenerate the certificates of the others",
+            users.join(", ")
+        )
+    } else {
+        format!(
+            "the {what} is incomplete ({reason}): restore the file from a backup, or delete both files to have new ones made"
+        )
+    }
 }
 
 fn remove_if_present(path: &Path) -> Result<()> {
@@ -521,20 +744,22 @@ fn remove_if_present(path: &Path) -> Result<()> {
     }
 }
 
-fn create_ca(cert: &Path, key: &Path, org: &str) -> Result<()> {
+/// `replace`: the pair exists and is replaced on purpose; otherwise an existing key is
+/// an error, as in the original.
+fn create_ca(cert: &Path, key: &Path, org: &str, replace: bool) -> Result<()> {
     crate::log::info(&format!("Creating CA: {}", cert.display()));
-    if fs::metadata(key).is_ok() {
+    if !replace && fs::metadata(key).is_ok() {
         return Err(err("certificate authority key already exists"));
     }
     generate_ca(cert, key, org).map_err(|e| err(format!("generating CA certificate failed: {e}")))
 }
 
-fn create_client(opts: &CertOptions) -> Result<()> {
+fn create_client(opts: &CertOptions, replace: bool) -> Result<()> {
     crate::log::info(&format!(
         "Creating client certificate: {}",
         opts.cert_file.display()
     ));
-    if fs::metadata(&opts.key_file).is_ok() {
+    if !replace && fs::metadata(&opts.key_file).is_ok() {
         return Err(err("client key already exists"));
     }
     generate_cert(opts).map_err(|e| err(format!("failure generating client certificate: {e}")))
@@ -718,16 +943,9 @@ pub fn validate_cert_files(ca: &Path, cert: &Path, key: &Path) -> std::result::R
     validate_certificate(ca, "CA certificate")?;
     validate_certificate(cert, "client certificate")?;
     check_readable(key, "client key", PemKind::PrivateKey)?;
-    let cert_der = read_file(cert)
-        .and_then(|d| first_cert_der(&d))
-        .map_err(|e| e.to_string())?;
-    let key_der = read_file(key)
-        .and_then(|d| private_key_from_pem(&d))
-        .map_err(|e| e.to_string())?;
-    let key_pair = KeyPair::try_from(&key_der).map_err(|e| e.to_string())?;
-    let matches = x509_parser::parse_x509_certificate(&cert_der)
-        .map(|(_, c)| c.public_key().subject_public_key.data.as_ref() == key_pair.der_bytes())
-        .unwrap_or(false);
+    let cert_pem = read_file(cert).map_err(|e| e.to_string())?;
+    let key_pem = read_file(key).map_err(|e| e.to_string())?;
+    let matches = key_matches_cert(&cert_pem, &key_pem);
     if !matches {
         return Err(format!(
             "Invalid client key {}: tls: private key does not match public key of {}",

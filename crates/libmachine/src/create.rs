@@ -83,6 +83,7 @@ pub fn create(store: &Store, host: &mut Host, opts: &CreateOptions) -> Result<()
             "Error saving host to store before attempting creation: {e}"
         ))
     })?;
+    crate::testpoint::pause("create-saved");
     crate::info!("Creating machine...");
     if let Err(e) = host.driver.create() {
         // What the driver made so far is recorded, so `rm` can clean it up.
@@ -95,6 +96,7 @@ pub fn create(store: &Store, host: &mut Host, opts: &CreateOptions) -> Result<()
         ))
     })?;
 
+    crate::testpoint::pause("create-driver-done");
     if host.driver_name != "none" {
         let result = provision_new(host, opts);
         // Whatever provisioning learnt (nothing, today) is kept even when it failed.
@@ -112,6 +114,7 @@ fn provision_new(host: &mut Host, opts: &CreateOptions) -> Result<(), CreateErro
     wait_running(host, opts.ssh_wait_timeout.min(Duration::from_secs(180)))
         .map_err(|e| CreateError::step(STEP_RUNNING, e))?;
 
+    crate::testpoint::pause("create-running");
     crate::info!("Detecting operating system of created instance...");
     let target = host
         .ssh_target()

@@ -23,6 +23,7 @@ pub mod ssh;
 pub mod state;
 pub mod store;
 pub mod template;
+pub mod testpoint;
 pub mod tlsconfig;
 
 pub use host::Host;

@@ -63,7 +63,17 @@ pub fn load_host(name: &str, data: &[u8], store_path: &Path) -> Result<(Host, bo
     };
     let driver_json = match obj.get("Driver") {
         Some(Value::Object(m)) => Value::Object(m.clone()),
-        _ => Value::Object(Map::new()),
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        // Go decodes it into the driver's struct, which a number or a string cannot be.
+        Some(v) => bail!(
+            "json: cannot unmarshal {} into Go value of type {}.Driver",
+            json_kind(v),
+            if driver_name.is_empty() {
+                "drivers"
+            } else {
+                &driver_name
+            }
+        ),
     };
     let driver = drivers::load(&driver_name, driver_json)?;
     let host = Host {

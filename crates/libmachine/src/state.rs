@@ -17,6 +17,19 @@ pub enum State {
 }
 
 impl State {
+    /// Every state, in the original's numbering (`Running` is 1).
+    pub const ALL: [State; 9] = [
+        State::None,
+        State::Running,
+        State::Paused,
+        State::Saved,
+        State::Stopped,
+        State::Stopping,
+        State::Starting,
+        State::Error,
+        State::Timeout,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             State::None => "",

@@ -31,10 +31,22 @@
 //! ```
 
 use gotmpl::parse::{CommandNode, Expr, ListNode, Node, Parser, PipeNode, SmolStr};
-use gotmpl::{FuncMap, MissingKey, Value};
+pub use gotmpl::Value;
+use gotmpl::{FuncMap, MissingKey};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
+
+mod typed;
+pub use typed::{GoFn, GoType};
+
+/// What a [`GoFn`] returns.
+pub type GoResult<T> = gotmpl::Result<T>;
+
+/// An execution error with `message` (for [`GoFn`]s).
+pub fn exec_error(message: String) -> gotmpl::TemplateError {
+    gotmpl::TemplateError::Exec(message)
+}
 
 /// A template that failed to parse or to run. `Display` is the message alone, worded
 /// as Go's (`inspect` prefixes parse errors with `template parsing error: `).
@@ -48,14 +60,19 @@ pub enum TemplateError {
     Exec(String),
 }
 
+/// Named template bodies.
+type Trees = Vec<(String, ListNode)>;
+
 /// A parsed template, ready to run any number of times (`Send + Sync`).
 #[derive(Debug, Clone)]
 pub struct Template {
     /// The top-level body under [`ENTRY`], then every `{{define}}`d body, each with the
     /// printing function appended to the pipelines whose value is printed.
-    trees: Vec<(String, ListNode)>,
+    trees: Trees,
     /// Whether `json` and `prettyjson` are available.
     json_funcs: bool,
+    /// The trees rewritten for typed fields, used by strict runs (see [`Template::with_types`]).
+    typed: Option<(Trees, &'static [GoType])>,
 }
 
 /// Name of the top-level body; a user cannot reach it by accident.
@@ -103,8 +120,25 @@ impl Template {
         }
         for (_, tree) in &mut trees {
             rewrite_list(tree, &known)?;
+            typed::rewrite_printf(tree);
         }
-        Ok(Template { trees, json_funcs })
+        Ok(Template {
+            trees,
+            json_funcs,
+            typed: None,
+        })
+    }
+
+    /// Strict runs ([`Template::render_strict`], [`Template::execute`] with `strict`) see
+    /// the fields `types` names as the typed Go values they stand for: their methods
+    /// (`.State.String`) and, in comparisons, their numbers (`eq .State 1`).
+    pub fn with_types(mut self, types: &'static [GoType]) -> Template {
+        let mut trees = self.trees.clone();
+        for (_, tree) in &mut trees {
+            typed::rewrite_types(tree, types);
+        }
+        self.typed = Some((trees, types));
+        self
     }
 
     /// Run over `data` seen as Go's `map[string]interface{}` decoded from JSON (what
@@ -134,6 +168,14 @@ impl Template {
     ) -> Result<(), TemplateError> {
         let mut funcs = FuncMap::new();
         funcs.insert(PRINT_FN.into(), Arc::new(print_fn));
+        funcs.insert(typed::WIDTH_FN.into(), Arc::new(typed::width_fn));
+        let trees = match &self.typed {
+            Some((trees, types)) if strict => {
+                typed::register(&mut funcs, types);
+                trees
+            }
+            _ => &self.trees,
+        };
         if self.json_funcs {
             funcs.insert(
                 "json".into(),
@@ -151,7 +193,7 @@ impl Template {
             } else {
                 MissingKey::Invalid
             });
-        for (name, tree) in &self.trees {
+        for (name, tree) in trees {
             t = t.add_parse_tree(name, tree.clone());
         }
         t.execute_template_fmt(out, ENTRY, data).map_err(|e| {

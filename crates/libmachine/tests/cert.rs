@@ -590,25 +590,118 @@ mod cert_suite {
         assert!(e.is_ok(), "{e:?}");
     }
 
+    /// Both files of each pair exist and match.
+    fn assert_whole(certs: &Path) {
+        for (c, k) in [("ca.pem", "ca-key.pem"), ("cert.pem", "key.pem")] {
+            let (c, k) = (
+                fs::read(certs.join(c)).unwrap(),
+                fs::read(certs.join(k)).unwrap(),
+            );
+            assert!(cert::key_matches_cert(&c, &k), "{c:?} / {k:?}");
+        }
+        let mut names: Vec<String> = fs::read_dir(certs)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["ca-key.pem", "ca.pem", "cert.pem", "key.pem"]);
+    }
+
+    /// Half-made pairs (0.16.2 or an older version killed while writing them) are made
+    /// again or restored from a whole copy; the original failed on every later create.
     #[test]
-    fn cert_bootstrap_errors_like_the_original() {
+    fn cert_bootstrap_repairs_half_made_pairs() {
         let tmp = tempfile::tempdir().unwrap();
         let store = Store::new(tmp.path().join("store"));
         let auth = auth_for(&store.path);
         let certs = store.certs_dir();
         fs::create_dir_all(&certs).unwrap();
+        // A CA key without its certificate, a client key without its certificate.
         fs::write(certs.join("ca-key.pem"), "stale").unwrap();
-        let e = cert::bootstrap(&auth, &store).unwrap_err();
-        assert_eq!(e.to_string(), "certificate authority key already exists");
-
-        fs::remove_file(certs.join("ca-key.pem")).unwrap();
         fs::write(certs.join("key.pem"), "stale").unwrap();
-        let e = cert::bootstrap(&auth, &store).unwrap_err();
-        assert_eq!(e.to_string(), "client key already exists");
+        let done = cert::bootstrap_report(&auth, &store).unwrap();
+        assert!(done.ca_created && done.client_created, "{done:?}");
+        assert_whole(&certs);
 
+        // The state: ca.pem in place, its key only as a whole temp file.
+        let ca_key = fs::read(certs.join("ca-key.pem")).unwrap();
+        fs::rename(certs.join("ca-key.pem"), certs.join("ca-key.pem.tmpAb12Cd")).unwrap();
+        fs::write(certs.join("ca-key.pem.tmpZZZZZZ"), "truncat").unwrap();
+        let done = cert::bootstrap_report(&auth, &store).unwrap();
+        assert_eq!(
+            done,
+            cert::Bootstrapped::default(),
+            "restored, nothing made"
+        );
+        assert_eq!(fs::read(certs.join("ca-key.pem")).unwrap(), ca_key);
+        assert_whole(&certs);
+
+        // A truncated client certificate (0.16.2 writes in place).
+        let cert_pem = fs::read(certs.join("cert.pem")).unwrap();
+        fs::write(certs.join("cert.pem"), &cert_pem[..100]).unwrap();
+        let done = cert::bootstrap_report(&auth, &store).unwrap();
+        assert!(done.client_created && !done.ca_created, "{done:?}");
+        assert_whole(&certs);
+
+        // An interrupted pair commit (new key in place, new certificate still staged) is
+        // finished, not undone.
+        let (new_cert, new_key) = (tmp.path().join("n.pem"), tmp.path().join("n-key.pem"));
+        cert::generate_ca(&new_cert, &new_key, "x").unwrap();
+        fs::copy(&new_key, certs.join("ca-key.pem")).unwrap();
+        fs::copy(&new_cert, certs.join("ca.pem.pending")).unwrap();
+        cert::bootstrap_report(&auth, &store).unwrap();
+        assert_eq!(
+            fs::read(certs.join("ca.pem")).unwrap(),
+            fs::read(&new_cert).unwrap()
+        );
+        assert_whole(&certs);
+        // A staged key without its staged certificate: the commit never started.
+        fs::write(certs.join("key.pem.pending"), "half").unwrap();
+        let client = fs::read(certs.join("cert.pem")).unwrap();
+        cert::bootstrap_report(&auth, &store).unwrap();
+        assert_eq!(fs::read(certs.join("cert.pem")).unwrap(), client);
+        assert_whole(&certs);
+
+        // Garbage in ca.pem, no key: a new CA, and a new client pair signed by it.
         fs::write(certs.join("ca.pem"), "garbage").unwrap();
-        let e = cert::bootstrap(&auth, &store).unwrap_err();
-        assert_eq!(e.to_string(), "Failed to decode PEM data");
+        fs::remove_file(certs.join("ca-key.pem")).unwrap();
+        let done = cert::bootstrap_report(&auth, &store).unwrap();
+        assert!(done.ca_created && done.client_regenerated, "{done:?}");
+        assert_whole(&certs);
+    }
+
+    /// A half-made CA that machines were provisioned with is not replaced behind their
+    /// back: one line says what to do.
+    #[test]
+    fn cert_bootstrap_refuses_to_replace_a_ca_in_use() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path().join("store"));
+        let auth = auth_for(&store.path);
+        let certs = store.certs_dir();
+        cert::bootstrap(&auth, &store).unwrap();
+        let m1 = store.machine_dir("m1");
+        fs::create_dir_all(&m1).unwrap();
+        fs::copy(certs.join("ca.pem"), m1.join("ca.pem")).unwrap();
+        fs::remove_file(certs.join("ca-key.pem")).unwrap();
+        let e = cert::bootstrap(&auth, &store).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "the CA is incomplete ({}/ca-key.pem is missing) and machines use it (m1): restore the file from a backup, or replace the CA with \"docker-machine regenerate-certs --client-certs -f m1\" and regenerate the certificates of the others",
+                certs.display()
+            )
+        );
+        assert!(!e.contains('\n'));
+        // What the line says works: replacing the CA.
+        cert::replace_ca_and_client(&auth, &store).unwrap();
+        assert_whole(&certs);
+        // A lost ca.pem whose copy a machine holds is restored from that copy.
+        let ca = fs::read(certs.join("ca.pem")).unwrap();
+        fs::write(m1.join("ca.pem"), &ca).unwrap();
+        fs::remove_file(certs.join("ca.pem")).unwrap();
+        let done = cert::bootstrap_report(&auth, &store).unwrap();
+        assert_eq!(done, cert::Bootstrapped::default());
+        assert_eq!(fs::read(certs.join("ca.pem")).unwrap(), ca);
     }
 
     #[test]

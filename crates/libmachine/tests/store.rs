@@ -249,3 +249,105 @@ fn version_0_flat_config_is_migrated() {
     assert_eq!(host.options.swarm.discovery, "token://x");
     assert!(host.options.engine.tls_verify);
 }
+
+#[test]
+fn a_machine_lock_file_goes_with_the_machine() {
+    let (dir, store) = fixture_store();
+    let lock_file = dir.path().join(".locks/machine-none1.lock");
+    drop(store.lock("none1").unwrap());
+    assert!(
+        lock_file.exists(),
+        "the machine exists: its lock file stays"
+    );
+    {
+        let _lock = store.lock("none1").unwrap();
+        store.remove("none1").unwrap();
+    }
+    assert!(!lock_file.exists(), "removed with the machine");
+    // A name that never became a machine (a create that failed early) leaves nothing.
+    drop(store.lock("never").unwrap());
+    assert!(!dir.path().join(".locks/machine-never.lock").exists());
+
+    // Waiters on a lock file deleted under them still exclude each other.
+    let inside = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                for _ in 0..20 {
+                    let _lock = store.lock("ghost").unwrap();
+                    let n = inside.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    assert_eq!(n, 0, "two holders of one machine lock");
+                    std::thread::yield_now();
+                    inside.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn remove_never_leaves_a_half_deleted_machine_listed() {
+    let (dir, store) = fixture_store();
+    // What a kill during an earlier removal leaves: a renamed directory.
+    let debris = dir.path().join("machines/.rm-old-123");
+    fs::create_dir_all(debris.join("sub")).unwrap();
+    fs::write(debris.join("sub/f"), "x").unwrap();
+    assert!(!store.list().unwrap().iter().any(|n| n.starts_with(".rm-")));
+    store.remove("none1").unwrap();
+    assert!(!store.exists("none1"));
+    assert!(!debris.exists(), "leftovers of killed removals are swept");
+}
+
+#[test]
+fn orphan_temp_files_are_swept() {
+    use libmachine::store::{is_temp_name, sweep_orphans};
+    assert!(is_temp_name("ca-key.pem.tmpAb12Cd"));
+    assert!(is_temp_name("config.json.tmp000000"));
+    assert!(!is_temp_name("config.json"));
+    assert!(!is_temp_name("ca.pem.tmp-bad!"));
+    assert!(!is_temp_name(".tmpAb12Cd"));
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["ca.pem", "ca-key.pem.tmpAb12Cd", "config.json.tmpXyZ123"] {
+        fs::write(dir.path().join(name), "x").unwrap();
+    }
+    assert_eq!(
+        sweep_orphans(dir.path(), std::time::Duration::from_secs(600)),
+        0,
+        "young temp files may belong to a live writer"
+    );
+    assert_eq!(sweep_orphans(dir.path(), std::time::Duration::ZERO), 2);
+    let left: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["ca.pem"]);
+}
+
+#[test]
+fn a_pair_write_is_whole_after_any_interruption() {
+    use libmachine::store::{recover_pair, write_pair_atomic};
+    let dir = tempfile::tempdir().unwrap();
+    let (key, cert) = (dir.path().join("k.pem"), dir.path().join("c.pem"));
+    write_pair_atomic((&key, b"k1", 0o600), (&cert, b"c1", 0o644)).unwrap();
+    let read = || (fs::read(&key).unwrap(), fs::read(&cert).unwrap());
+    assert_eq!(read(), (b"k1".to_vec(), b"c1".to_vec()));
+    let staged = |name: &str, data: &str| fs::write(dir.path().join(name), data).unwrap();
+
+    // Killed while staging the key: the old pair stands.
+    staged("k.pem.pending", "k2");
+    assert!(recover_pair(&key, &cert).unwrap());
+    assert_eq!(read(), (b"k1".to_vec(), b"c1".to_vec()));
+    // Killed after staging both: the new pair is committed.
+    staged("k.pem.pending", "k2");
+    staged("c.pem.pending", "c2");
+    assert!(recover_pair(&key, &cert).unwrap());
+    assert_eq!(read(), (b"k2".to_vec(), b"c2".to_vec()));
+    // Killed between the two renames: the certificate follows its key.
+    fs::write(&key, "k3").unwrap();
+    staged("c.pem.pending", "c3");
+    // The next write finishes the interrupted one before staging its own.
+    write_pair_atomic((&key, b"k4", 0o600), (&cert, b"c4", 0o644)).unwrap();
+    assert_eq!(read(), (b"k4".to_vec(), b"c4".to_vec()));
+    assert!(!recover_pair(&key, &cert).unwrap(), "nothing left to do");
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+}

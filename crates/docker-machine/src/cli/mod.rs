@@ -213,6 +213,7 @@ pub fn run(argv: Vec<String>) -> i32 {
     };
     let cmd_args = &globals.args[1..];
     let store = Store::new(absolute(&globals.string("storage-path")));
+    libmachine::cert::finish_interrupted(&store);
     let mut ctx = Context {
         argv0,
         app_name,

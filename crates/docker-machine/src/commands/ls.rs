@@ -27,6 +27,7 @@ use libmachine::dockerclient;
 use libmachine::drivers::HostNotRunning;
 use libmachine::mcnflag::Flag;
 use libmachine::options::{EngineOptions, SwarmOptions};
+use libmachine::template::{GoType, Value as TValue};
 use libmachine::{Host, State, Store};
 use serde_json::{json, Value};
 use std::cmp::Ordering;
@@ -686,7 +687,7 @@ struct Template(libmachine::template::Template);
 impl Template {
     fn parse(src: &str) -> Result<Template, String> {
         libmachine::template::Template::parse_plain(src)
-            .map(Template)
+            .map(|t| Template(t.with_types(ROW_TYPES)))
             .map_err(|e| e.to_string())
     }
     /// Over a map: a missing key prints `<no value>`.
@@ -700,6 +701,69 @@ impl Template {
             .execute(out, &libmachine::template::typed_value(data), true)
             .map_err(|e| e.to_string())
     }
+}
+
+/// A row's typed fields as Go's `HostListItem` has them: `State` is a `state.State` (an
+/// int with a `String` method), `ResponseTime` a `time.Duration`.
+const ROW_TYPES: &[GoType] = &[
+    GoType {
+        field: "State",
+        methods: &[("String", |v| Ok(v.clone()))],
+        compare_as: Some(|v| {
+            let name = v.to_string();
+            let number = State::ALL.iter().position(|s| s.as_str() == name);
+            Ok(TValue::Int(number.unwrap_or(0) as i64))
+        }),
+    },
+    GoType {
+        field: "ResponseTime",
+        methods: &[
+            ("String", |v| Ok(v.clone())),
+            ("Seconds", |v| Ok(TValue::Float(nanos(v)? as f64 / 1e9))),
+            ("Minutes", |v| Ok(TValue::Float(nanos(v)? as f64 / 6e10))),
+            ("Hours", |v| Ok(TValue::Float(nanos(v)? as f64 / 3.6e12))),
+            ("Milliseconds", |v| Ok(TValue::Int(nanos(v)? / 1_000_000))),
+            ("Microseconds", |v| Ok(TValue::Int(nanos(v)? / 1_000))),
+            ("Nanoseconds", |v| Ok(TValue::Int(nanos(v)?))),
+        ],
+        compare_as: Some(|v| Ok(TValue::Int(nanos(v)?))),
+    },
+];
+
+/// The nanoseconds of a duration as [`go_duration`] printed it.
+fn nanos(v: &TValue) -> libmachine::template::GoResult<i64> {
+    let text = v.to_string();
+    let mut total = 0f64;
+    let mut rest = text.as_str();
+    while !rest.is_empty() {
+        let split = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (number, tail) = rest.split_at(split);
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(unit_len);
+        let scale = match unit {
+            "ns" => 1.0,
+            "µs" | "us" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 6e10,
+            "h" => 3.6e12,
+            _ => {
+                return Err(libmachine::template::exec_error(format!(
+                    "not a duration: {text:?}"
+                )))
+            }
+        };
+        let value: f64 = number
+            .parse()
+            .map_err(|_| libmachine::template::exec_error(format!("not a duration: {text:?}")))?;
+        total += value * scale;
+        rest = tail;
+    }
+    Ok(total.round() as i64)
 }
 
 #[cfg(test)]

@@ -56,6 +56,7 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
         if let Err(e) = &remote {
             report(format!("Error removing host {name:?}: {e}"));
         }
+        libmachine::testpoint::pause("rm-remote-done");
         if remote.is_ok() || force {
             if !ctx.store.exists(name) || ctx.store.remove(name).is_err() {
                 report(format!("Can't remove \"{name}\""));

@@ -9,7 +9,7 @@ use crate::ssh::{SshClient, SshTarget};
 use crate::state::State;
 use crate::store::Store;
 use crate::tlsconfig;
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use std::path::Path;
 use std::time::Duration;
 
@@ -137,21 +137,7 @@ pub(crate) fn wait_for_docker(host: &mut Host) -> Result<()> {
 /// original only replaced missing or expired ones: bug 7 in docs/original-bugs.md).
 pub fn regenerate_local_certs(auth: &AuthOptions, store: &Store) -> Result<()> {
     crate::info!("Regenerating local certificates");
-    for path in [
-        &auth.ca_cert_path,
-        &auth.ca_private_key_path,
-        &auth.client_cert_path,
-        &auth.client_key_path,
-    ] {
-        match std::fs::remove_file(path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                bail!(
-                    "{}",
-                    crate::store::go_io_error("remove", Path::new(path), &e)
-                )
-            }
-            _ => {}
-        }
-    }
-    crate::cert::bootstrap(auth, store).map_err(|e| anyhow!("Error generating certificates: {e}"))
+    crate::cert::replace_ca_and_client(auth, store)
+        .map(|_| ())
+        .map_err(|e| anyhow!("Error generating certificates: {e}"))
 }

@@ -3,8 +3,10 @@
 //!
 //! * State: `Running` when the Docker port accepts a TCP connection or the SSH port
 //!   answers with an SSH banner (a port forward that accepts connections with nothing
-//!   behind it is not enough), else `Stopped`; never an error unless the configuration
-//!   is broken. The original only tried a TCP connection to the SSH port.
+//!   behind it is not enough), both tried at once for at most [`STATE_PROBE`], else
+//!   `Stopped`; never an error unless the configuration is broken. The original only
+//!   tried a TCP connection to the SSH port. The answer is reused for a second, so
+//!   `url` then `state` (as `ls` asks) probe the host once.
 //! * start/stop/kill are refused as in the original (the host's power is not
 //!   docker-machine's); restart = `sudo shutdown -r now` over SSH.
 //! * rm: unless created with `--generic-keep-remote-config`, removes what provisioning
@@ -22,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::Path;
+use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 pub static SPEC: DriverSpec = DriverSpec {
@@ -108,7 +111,16 @@ elif command -v rc-service >/dev/null 2>&1; then sudo rc-service docker restart;
 pub struct GenericDriver {
     base: BaseDriver,
     own: Own,
+    /// The last state probe and when it was made.
+    checked: Mutex<Option<(Instant, State)>>,
 }
+
+/// How long a state probe waits for the engine port to accept and for the SSH banner
+/// (a real sshd sends its banner at once; a silent listener must not hold `ls` long).
+pub const STATE_PROBE: Duration = Duration::from_secs(2);
+
+/// How long a probe's answer is reused.
+const STATE_REUSE: Duration = Duration::from_secs(1);
 
 impl GenericDriver {
     pub fn new(machine_name: &str, store_path: &str) -> GenericDriver {
@@ -118,12 +130,17 @@ impl GenericDriver {
                 engine_port: 2376,
                 ..Own::default()
             },
+            checked: Mutex::default(),
         }
     }
 
     fn from_json(json: Value) -> Result<GenericDriver> {
         let (base, own) = super::split_driver_json(json)?;
-        Ok(GenericDriver { base, own })
+        Ok(GenericDriver {
+            base,
+            own,
+            checked: Mutex::default(),
+        })
     }
 
     fn log(&self, msg: &str) {
@@ -210,15 +227,30 @@ impl Driver for GenericDriver {
         let ip = self.ip()?;
         let ssh_port = self.ssh_port()?;
         let engine_port = self.engine_port()?;
-        if tcp_accepts(&ip, engine_port, Duration::from_secs(3)) {
-            return Ok(State::Running);
+        let mut checked = self.checked.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, state)) = *checked {
+            if at.elapsed() < STATE_REUSE {
+                return Ok(state);
+            }
         }
-        Ok(
-            match crate::ssh::probe_ssh_banner(&ip, ssh_port, Duration::from_secs(5)) {
-                Ok(_) => State::Running,
-                Err(_) => State::Stopped,
-            },
-        )
+        // Both probes at once; the first success answers. The threads end on their own
+        // within STATE_PROBE.
+        let (tx, rx) = mpsc::channel();
+        let engine_tx = tx.clone();
+        let engine_ip = ip.clone();
+        std::thread::spawn(move || {
+            let _ = engine_tx.send(tcp_accepts(&engine_ip, engine_port, STATE_PROBE));
+        });
+        std::thread::spawn(move || {
+            let _ = tx.send(crate::ssh::probe_ssh_banner(&ip, ssh_port, STATE_PROBE).is_ok());
+        });
+        let state = if rx.iter().take(2).any(|up| up) {
+            State::Running
+        } else {
+            State::Stopped
+        };
+        *checked = Some((Instant::now(), state));
+        Ok(state)
     }
     fn url(&self) -> Result<String> {
         if self.state()? != State::Running {
