@@ -11,7 +11,7 @@
 //! docs/compat-differences.md): the instance addresses lead nowhere.
 
 use libmachine::drivers::{self, Driver};
-use libmachine::mcnflag::{DriverOptions, FlagKind, FlagValue};
+use libmachine::mcnflag::{DriverOptions, FlagValue};
 use libmachine::state::State;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -58,13 +58,7 @@ fn options(overrides: &[(&str, FlagValue)]) -> DriverOptions {
     let spec = drivers::find("amazonec2").unwrap();
     let mut opts = DriverOptions::new();
     for flag in (spec.create_flags)() {
-        let value = match &flag.kind {
-            FlagKind::Bool => FlagValue::Bool(false),
-            FlagKind::Int(i) => FlagValue::Int(*i),
-            FlagKind::String(s) => FlagValue::String(s.clone()),
-            FlagKind::StringSlice(v) => FlagValue::StringSlice(v.clone()),
-        };
-        opts.insert(flag.key(), value);
+        opts.insert(flag.key(), flag.default_value());
     }
     for (k, v) in [
         ("amazonec2-endpoint", moto()),
