@@ -1246,4 +1246,105 @@ mod tests {
         d.base.swarm_host = "tcp://0.0.0.0:3377".into();
         assert_eq!(d.swarm_port(), 3377);
     }
+
+    /// A stand-in EC2 on loopback answering by action (moto always launches the
+    /// instance; only a scripted answer can show a RunInstances without one).
+    fn fake_ec2(
+        answers: &'static [(&'static str, &'static str)],
+    ) -> (String, std::sync::mpsc::Receiver<String>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let mut conn = conn.unwrap();
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut len = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap() == 0 {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap();
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0; len];
+                reader.read_exact(&mut body).unwrap();
+                let body = String::from_utf8(body).unwrap();
+                let action = body
+                    .split('&')
+                    .next()
+                    .unwrap()
+                    .trim_start_matches("Action=")
+                    .to_string();
+                let answer = answers
+                    .iter()
+                    .find(|(a, _)| *a == action)
+                    .map(|(_, x)| *x)
+                    .unwrap_or("<R/>");
+                tx.send(action).unwrap();
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+            }
+        });
+        (url, rx)
+    }
+
+    #[test]
+    fn run_instances_without_an_instance_is_an_error_and_cleaned_up() {
+        let (url, actions) = fake_ec2(&[
+            ("DescribeKeyPairs", "<R><keySet/></R>"),
+            ("DescribeImages", "<R><imagesSet><item><imageId>ami-1</imageId></item></imagesSet></R>"),
+            ("DescribeSecurityGroups", "<R><securityGroupInfo><item><groupId>sg-1</groupId><groupName>docker-machine</groupName><ipPermissions/></item></securityGroupInfo></R>"),
+            ("RunInstances", "<RunInstancesResponse><reservationId>r-1</reservationId><instancesSet/></RunInstancesResponse>"),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("machines/m")).unwrap();
+        let mut d = Ec2Driver::new("m", dir.path().to_str().unwrap());
+        d.own.endpoint = url;
+        d.own.access_key = "AK".into();
+        d.own.secret_key = "SK".into();
+        d.own.ami = "ami-1".into();
+        d.own.vpc_id = "vpc-1".into();
+        d.own.subnet_id = String::new();
+        d.own.zone = "z".into();
+        d.own.retry_count = 0;
+        // No subnet in the zone: the check says so before anything is made.
+        let e = d.create().unwrap_err();
+        assert_eq!(e.to_string(), "unable to find a subnet in the zone: z");
+        d.own.subnet_id = "subnet-1".into();
+        d.own.vpc_id = String::new();
+        let e = d.create().unwrap_err();
+        assert_eq!(
+            format!("{e:#}"),
+            "Error launching instance: EC2 RunInstances answered without an instance"
+        );
+        let seen: Vec<String> = actions.try_iter().collect();
+        let tail: Vec<&str> = seen
+            .iter()
+            .rev()
+            .take(3)
+            .rev()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            tail,
+            [
+                "AuthorizeSecurityGroupIngress",
+                "RunInstances",
+                "DeleteKeyPair"
+            ],
+            "{seen:?}"
+        );
+        assert_eq!(d.own.instance_id, "");
+        assert_eq!(d.own.key_name, "");
+    }
 }
