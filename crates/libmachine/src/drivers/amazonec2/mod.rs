@@ -162,6 +162,8 @@ pub struct Ec2Driver {
     own: Own,
     /// The client, made on first use (credentials may need the metadata service).
     client: OnceLock<Ec2>,
+    /// The VPC and subnet the pre-create check found, so `create` does not ask again.
+    checked: OnceLock<(String, String)>,
 }
 
 impl Ec2Driver {
@@ -183,6 +185,7 @@ impl Ec2Driver {
                 ..Own::default()
             },
             client: OnceLock::new(),
+            checked: OnceLock::new(),
         }
     }
 
@@ -192,6 +195,7 @@ impl Ec2Driver {
             base,
             own,
             client: OnceLock::new(),
+            checked: OnceLock::new(),
         })
     }
 
@@ -333,8 +337,10 @@ impl Ec2Driver {
     }
 
     /// The original's checks before anything is created, with the AMI checked too so
-    /// that an unknown image fails before anything exists.
-    fn check_prereqs(&mut self) -> Result<()> {
+    /// that an unknown image fails before anything exists. Gives the VPC and subnet.
+    fn check_prereqs(&self) -> Result<(String, String)> {
+        let mut vpc_id = self.own.vpc_id.clone();
+        let mut subnet_id = self.own.subnet_id.clone();
         let (key_name, should_exist) = if self.own.key_name.is_empty() {
             (self.base.machine_name.clone(), false)
         } else {
@@ -359,22 +365,22 @@ impl Ec2Driver {
             Err(e) => return Err(e),
         }
 
-        if self.own.vpc_id.is_empty() {
+        if vpc_id.is_empty() {
             match self.default_vpc() {
-                Ok(v) => self.own.vpc_id = v,
+                Ok(v) => vpc_id = v,
                 Err(e) => crate::warn!(
                     "Couldn't determine your account Default VPC ID : {:?}",
                     format!("{e:#}")
                 ),
             }
         }
-        if self.own.subnet_id.is_empty() && self.own.vpc_id.is_empty() {
+        if subnet_id.is_empty() && vpc_id.is_empty() {
             bail!("amazonec2 driver requires either the --amazonec2-subnet-id or --amazonec2-vpc-id option or an AWS Account with a default vpc-id");
         }
-        if !self.own.subnet_id.is_empty() && !self.own.vpc_id.is_empty() {
+        if !subnet_id.is_empty() && !vpc_id.is_empty() {
             let xml = self.call(
                 "DescribeSubnets",
-                filters(&[("subnet-id", vec![self.own.subnet_id.clone()])]),
+                filters(&[("subnet-id", vec![subnet_id.clone()])]),
             )?;
             let doc = api::parse(&xml)?;
             let subnets = api::items(doc.root_element(), "subnetSet");
@@ -382,21 +388,21 @@ impl Ec2Driver {
                 bail!("The desired subnet could not be located in this region. Is '--amazonec2-subnet-id' or AWS_SUBNET_ID configured correctly?");
             };
             let vpc = api::child_text(*first, "vpcId").unwrap_or_default();
-            if vpc != self.own.vpc_id {
+            if vpc != vpc_id {
                 bail!(
                     "SubnetId: {} does not belong to VpcId: {}",
-                    self.own.subnet_id,
-                    self.own.vpc_id
+                    subnet_id,
+                    vpc_id
                 );
             }
         }
-        if self.own.subnet_id.is_empty() {
+        if subnet_id.is_empty() {
             let zone = self.region_zone();
             let xml = self.call(
                 "DescribeSubnets",
                 filters(&[
                     ("availability-zone", vec![zone.clone()]),
-                    ("vpc-id", vec![self.own.vpc_id.clone()]),
+                    ("vpc-id", vec![vpc_id.clone()]),
                 ]),
             )?;
             let doc = api::parse(&xml)?;
@@ -407,7 +413,7 @@ impl Ec2Driver {
                 .or(subnets.first())
                 .and_then(|s| api::child_text(*s, "subnetId"));
             match chosen {
-                Some(s) => self.own.subnet_id = s,
+                Some(s) => subnet_id = s,
                 None => bail!("unable to find a subnet in the zone: {zone}"),
             }
         }
@@ -425,7 +431,7 @@ impl Ec2Driver {
                 self.own.ami
             );
         }
-        Ok(())
+        Ok((vpc_id, subnet_id))
     }
 
     fn import_key_pair(&mut self, made: &mut Made) -> Result<()> {
@@ -781,7 +787,13 @@ impl Ec2Driver {
     }
 
     fn create_parts(&mut self, made: &mut Made) -> Result<()> {
-        self.check_prereqs()?;
+        // What `pre_create_check` found; the checks run again when it was not called.
+        let (vpc_id, subnet_id) = match self.checked.take() {
+            Some(found) => found,
+            None => self.check_prereqs()?,
+        };
+        self.own.vpc_id = vpc_id;
+        self.own.subnet_id = subnet_id;
         self.log("Launching instance...");
         self.import_key_pair(made)
             .map_err(|e| anyhow!("unable to create key pair: {e:#}"))?;
@@ -1099,13 +1111,9 @@ impl Driver for Ec2Driver {
         Ok(())
     }
     fn pre_create_check(&self) -> Result<()> {
-        // The checks fill in the VPC and subnet; `create` runs them again on itself.
-        let mut probe = Ec2Driver {
-            base: self.base.clone(),
-            own: self.own.clone(),
-            client: OnceLock::new(),
-        };
-        probe.check_prereqs()
+        let found = self.check_prereqs()?;
+        let _ = self.checked.set(found);
+        Ok(())
     }
     fn create(&mut self) -> Result<()> {
         let mut made = Made::default();
