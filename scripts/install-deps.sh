@@ -36,7 +36,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # moto, pinned: the tests rely on its answers (default VPC, images, error codes).
-moto_venv="${DM_MOTO_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/docker-machine-rs/moto-venv}"
+moto_venv="${DM_MOTO_VENV:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/docker-machine-rs/moto-venv}"
 moto_version=5.2.1
 if ! "$moto_venv/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$moto_version')" 2>/dev/null; then
   python3 -m venv "$moto_venv"

@@ -21,7 +21,7 @@ if [ -z "${DM_MOTO_NETNS:-}" ]; then
   exec unshare --map-root-user --net -- "$0" "$@"
 fi
 
-venv="${DM_MOTO_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/docker-machine-rs/moto-venv}"
+venv="${DM_MOTO_VENV:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/docker-machine-rs/moto-venv}"
 if [ ! -x "$venv/bin/moto_server" ]; then
   echo "run.sh: moto is not installed in $venv (run scripts/install-deps.sh)" >&2
   exit 2
