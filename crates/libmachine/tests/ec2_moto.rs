@@ -322,6 +322,41 @@ fn moto_failed_create_leaves_nothing() {
     assert_eq!(own(m.driver.as_ref(), "InstanceId"), "");
     m.driver.remove().unwrap();
 
+    // The same failure with a spot instance: its request is cancelled too.
+    let mut m = machine(
+        "ec2-fail-spot",
+        &[
+            ("amazonec2-security-group", slice(&["dm-fail-spot"])),
+            ("amazonec2-request-spot-instance", FlagValue::Bool(true)),
+            ("amazonec2-tags", s(&tags.join(","))),
+        ],
+    );
+    assert!(m.driver.create().is_err());
+    let inv = inventory();
+    let ids: Vec<&String> = inv["instances"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, i)| i["key"] == "ec2-fail-spot")
+        .map(|(id, i)| {
+            assert_eq!(i["state"], "terminated", "{id}");
+            id
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{}", inv["instances"]);
+    // The request that launched it is cancelled (moto then forgets it).
+    for (id, req) in inv["spot"].as_object().unwrap() {
+        assert!(
+            req["instance"] != ids[0].as_str() || req["state"] == "cancelled",
+            "{id}: {req}"
+        );
+    }
+    assert!(!inv["keys"]
+        .as_array()
+        .unwrap()
+        .contains(&"ec2-fail-spot".into()));
+    assert!(inv["groups"].get("dm-fail-spot").is_none());
+
     // Too large user data fails after the key pair and group exist: both go.
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big");
