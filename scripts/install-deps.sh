@@ -3,7 +3,9 @@
 # `env` is evaluated by, OpenSSH (client, server, sftp for scp), rsync and sshfs, GNU time
 # and openssl for the benchmarks; then the VM test bed's own packages (QEMU, debootstrap),
 # which tests/testbed/install-deps.sh installs carefully (QEMU from the same suite as the
-# machine's qemu-utils backport).
+# machine's qemu-utils backport). moto's EC2 emulator (PyPI `moto[server]`, for the
+# amazonec2 tests and bench/ec2.sh) goes into a venv under the user's cache directory,
+# outside the repository; python3-venv lets Debian's python3 make one.
 # Idempotent: installs only what is missing; `apt-get update` only when lists are old.
 # scripts/check-install.sh simulates this script on a fresh machine's package state.
 set -euo pipefail
@@ -13,7 +15,7 @@ cd "$(dirname "$0")/.."
 packages=(
   docker.io zsh fish tcsh
   openssh-client openssh-server openssh-sftp-server rsync sshfs fuse3 sudo
-  python3 curl ca-certificates iproute2 procps time openssl
+  python3 python3-venv curl ca-certificates iproute2 procps time openssl
 )
 
 mapfile -t missing < <(dm_missing "${packages[@]}")
@@ -21,6 +23,16 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   [[ $(id -u) -eq 0 ]] || { echo "install-deps.sh: must run as root (apt-get install)" >&2; exit 1; }
   dm_apt_update_if_old
   dm_apt_install "${missing[@]}"
+fi
+
+# moto, pinned: the tests rely on its answers (default VPC, images, error codes). Not when
+# only simulating the apt part (scripts/check-install.sh).
+moto_venv="${DM_MOTO_VENV:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/docker-machine-rs/moto-venv}"
+moto_version=5.2.1
+if [[ -z ${DM_APT_ADMINDIR:-} ]] &&
+  ! "$moto_venv/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$moto_version')" 2>/dev/null; then
+  python3 -m venv "$moto_venv"
+  "$moto_venv/bin/pip" install -q --disable-pip-version-check "moto[server]==$moto_version"
 fi
 
 tests/testbed/install-deps.sh

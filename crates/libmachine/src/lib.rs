@@ -7,6 +7,7 @@
 //! * [`jsonfmt`]: JSON as Go writes it
 
 pub mod cert;
+pub mod cloud;
 pub mod create;
 pub mod dockerclient;
 pub mod drivers;

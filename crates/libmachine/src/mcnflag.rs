@@ -46,6 +46,16 @@ impl Flag {
         }
     }
 
+    /// The value the flag has when not given (false for a bool).
+    pub fn default_value(&self) -> FlagValue {
+        match &self.kind {
+            FlagKind::Bool => FlagValue::Bool(false),
+            FlagKind::Int(d) => FlagValue::Int(*d),
+            FlagKind::String(d) => FlagValue::String(d.clone()),
+            FlagKind::StringSlice(d) => FlagValue::StringSlice(d.clone()),
+        }
+    }
+
     /// Every name of the flag, long first as written: `["timeout", "t"]`.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.name.split(',').map(str::trim)

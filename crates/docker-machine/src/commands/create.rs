@@ -274,10 +274,7 @@ fn driver_options(spec: &DriverSpec, parsed: &flags::Parsed) -> DriverOptions {
                 FlagValue::StringSlice(default.clone())
             }
             (_, Some(v)) => v.clone(),
-            (FlagKind::Bool, None) => FlagValue::Bool(false),
-            (FlagKind::Int(d), None) => FlagValue::Int(*d),
-            (FlagKind::String(d), None) => FlagValue::String(d.clone()),
-            (FlagKind::StringSlice(d), None) => FlagValue::StringSlice(d.clone()),
+            (_, None) => flag.default_value(),
         };
         opts.insert(key, value);
     }

@@ -9,7 +9,6 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
 /// The official Debian 12 cloud image, the default when `--qemu-image` is not given.
 pub const DEFAULT_IMAGE_URL: &str =
@@ -109,13 +108,8 @@ pub fn fetch(store_path: &Path, url: &str, expected: Option<&str>, quiet: bool) 
 }
 
 fn http_agent() -> ureq::Agent {
-    let tls = ureq::tls::TlsConfig::builder()
-        .provider(ureq::tls::TlsProvider::Rustls)
-        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .root_certs(ureq::tls::RootCerts::WebPki)
-        .build();
     ureq::Agent::config_builder()
-        .tls_config(tls)
+        .tls_config(crate::cloud::http::tls_config())
         .timeout_connect(Some(std::time::Duration::from_secs(20)))
         .build()
         .into()

@@ -1,0 +1,275 @@
+//! The HTTP client of the cloud drivers: ureq with rustls (no OpenSSL), bounded
+//! timeouts, and retries with exponential backoff and jitter when the service throttles
+//! (429 or a throttling code) or fails on its side (5xx), or the connection breaks.
+//! The caller turns an answer into success or an [`ApiError`]; this layer decides only
+//! whether to try again. Every request sent is counted, for the benchmarks.
+
+use super::ApiError;
+use anyhow::{anyhow, Result};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Requests sent by every [`HttpClient`] of this process (retries included).
+static REQUESTS: AtomicU64 = AtomicU64::new(0);
+
+/// How many HTTP requests the cloud clients of this process have sent.
+pub fn requests_sent() -> u64 {
+    REQUESTS.load(Ordering::Relaxed)
+}
+
+/// When and how long to retry.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (0: none).
+    pub max_retries: u32,
+    /// First pause; doubled at each retry up to `max_delay`, with full jitter.
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 3,
+            base_delay: Duration::from_millis(300),
+            max_delay: Duration::from_secs(20),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The pause before retry number `n` (0-based): a random time up to
+    /// `base * 2^n`, capped.
+    pub fn delay(&self, n: u32) -> Duration {
+        let cap = self
+            .base_delay
+            .saturating_mul(1u32 << n.min(16))
+            .min(self.max_delay);
+        let ms = cap.as_millis().max(1) as u64;
+        Duration::from_millis(ms / 2 + rand::random::<u64>() % (ms / 2 + 1))
+    }
+}
+
+/// One HTTP answer, read whole (cloud API answers are small).
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub body: String,
+}
+
+/// A request to send: built anew for each attempt, since signatures carry the time.
+pub struct Request {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Clone)]
+pub struct HttpClient {
+    agent: ureq::Agent,
+    pub retry: RetryPolicy,
+}
+
+impl HttpClient {
+    pub fn new(retry: RetryPolicy) -> HttpClient {
+        HttpClient {
+            agent: agent(Duration::from_secs(20), Some(Duration::from_secs(60))),
+            retry,
+        }
+    }
+
+    /// Send the request `build` makes, again while the answer is worth retrying.
+    /// `classify` turns a non-2xx answer into the service's error; transport errors
+    /// and throttling or server errors are retried, anything else is returned.
+    pub fn send(
+        &self,
+        mut build: impl FnMut() -> Result<Request>,
+        classify: impl Fn(&Response) -> ApiError,
+    ) -> Result<Response> {
+        let mut attempt = 0;
+        loop {
+            let req = build()?;
+            let outcome = self.once(&req);
+            let retryable = match &outcome {
+                Ok(resp) if (200..300).contains(&resp.status) => return Ok(resp.clone()),
+                Ok(resp) => {
+                    let err = classify(resp);
+                    let again = err.is_throttling() || err.is_server_error();
+                    if !again || attempt >= self.retry.max_retries {
+                        return Err(err.into());
+                    }
+                    crate::debug!("{err}; retrying");
+                    true
+                }
+                Err(e) => {
+                    if attempt >= self.retry.max_retries {
+                        return Err(anyhow!("{e}"));
+                    }
+                    crate::debug!("{e}; retrying");
+                    true
+                }
+            };
+            debug_assert!(retryable);
+            std::thread::sleep(self.retry.delay(attempt));
+            attempt += 1;
+        }
+    }
+
+    fn once(&self, req: &Request) -> Result<Response, String> {
+        REQUESTS.fetch_add(1, Ordering::Relaxed);
+        let mut builder = http_request(req.method, &req.url);
+        for (k, v) in &req.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let request = builder
+            .body(req.body.clone())
+            .map_err(|e| format!("{} {}: {e}", req.method, req.url))?;
+        match self.agent.run(request) {
+            Ok(mut resp) => {
+                let status = resp.status().as_u16();
+                let body = resp
+                    .body_mut()
+                    .with_config()
+                    .limit(32 << 20)
+                    .read_to_string()
+                    .map_err(|e| format!("{} {}: {e}", req.method, req.url))?;
+                Ok(Response { status, body })
+            }
+            Err(e) => Err(format!("{} {}: {e}", req.method, req.url)),
+        }
+    }
+}
+
+/// rustls with the aws-lc provider and the Web PKI roots: every HTTPS client here.
+pub fn tls_config() -> ureq::tls::TlsConfig {
+    ureq::tls::TlsConfig::builder()
+        .provider(ureq::tls::TlsProvider::Rustls)
+        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .root_certs(ureq::tls::RootCerts::WebPki)
+        .build()
+}
+
+fn http_request(method: &str, url: &str) -> ureq::http::request::Builder {
+    ureq::http::Request::builder().method(method).uri(url)
+}
+
+/// A ureq agent over rustls (aws-lc) with the Web PKI roots; non-2xx answers are
+/// returned, not turned into errors, so the caller can read the service's error body.
+pub fn agent(connect_timeout: Duration, total_timeout: Option<Duration>) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .tls_config(tls_config())
+        .timeout_connect(Some(connect_timeout))
+        .timeout_global(total_timeout)
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+
+    /// A loopback server answering each connection with the next canned answer.
+    fn serve(answers: Vec<(u16, &'static str)>) -> (String, std::thread::JoinHandle<usize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let mut served = 0;
+            for (status, body) in answers {
+                let (mut conn, _) = listener.accept().unwrap();
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut len = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap();
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body_in = vec![0; len];
+                reader.read_exact(&mut body_in).unwrap();
+                write!(
+                    conn,
+                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .unwrap();
+                served += 1;
+            }
+            served
+        });
+        (url, handle)
+    }
+
+    fn client(retries: u32) -> HttpClient {
+        HttpClient::new(RetryPolicy {
+            max_retries: retries,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+        })
+    }
+
+    fn post(url: &str) -> impl FnMut() -> Result<Request> + '_ {
+        move || {
+            Ok(Request {
+                method: "POST",
+                url: url.to_string(),
+                headers: vec![],
+                body: b"a=b".to_vec(),
+            })
+        }
+    }
+
+    fn classify(r: &Response) -> ApiError {
+        ApiError::new("Test", r.status, r.body.as_str(), "failed")
+    }
+
+    #[test]
+    fn retries_throttling_and_5xx_then_succeeds() {
+        let (url, server) = serve(vec![
+            (503, "RequestLimitExceeded"),
+            (500, "InternalError"),
+            (200, "ok"),
+        ]);
+        let resp = client(3).send(post(&url), classify).unwrap();
+        assert_eq!((resp.status, resp.body.as_str()), (200, "ok"));
+        assert_eq!(server.join().unwrap(), 3);
+    }
+
+    #[test]
+    fn client_errors_are_not_retried_and_retries_are_bounded() {
+        let (url, server) = serve(vec![(400, "InvalidParameterValue")]);
+        let e = client(3).send(post(&url), classify).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Test API error InvalidParameterValue: failed"
+        );
+        assert_eq!(server.join().unwrap(), 1);
+
+        let (url, server) = serve(vec![(429, "Throttling"), (429, "Throttling")]);
+        let e = client(1).send(post(&url), classify).unwrap_err();
+        assert!(e.to_string().contains("Throttling"), "{e}");
+        assert_eq!(server.join().unwrap(), 2);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy {
+            max_retries: 9,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(800),
+        };
+        for n in 0..10 {
+            let cap = (100u64 << n.min(16)).min(800);
+            let d = p.delay(n).as_millis() as u64;
+            assert!(d >= cap / 2 && d <= cap, "retry {n}: {d} ms");
+        }
+    }
+}
