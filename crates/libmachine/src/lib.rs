@@ -10,6 +10,7 @@ pub mod cert;
 pub mod create;
 pub mod dockerclient;
 pub mod drivers;
+pub mod gob;
 pub mod host;
 pub mod jsonfmt;
 pub mod log;
