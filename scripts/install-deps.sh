@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: a real dockerd and docker CLI (docker.io), the shells
 # `env` is evaluated by, OpenSSH (client, server, sftp for scp), rsync and sshfs, GNU time
-# and openssl for the benchmarks; then the VM test bed's own packages (QEMU, debootstrap),
-# which tests/testbed/install-deps.sh installs carefully (it never replaces the machine's
-# qemu-utils backport with an older QEMU).
+# and openssl for the benchmarks, Go for the test driver plugins; then the VM test bed's
+# own packages (QEMU, debootstrap), which tests/testbed/install-deps.sh installs carefully
+# (it never replaces the machine's qemu-utils backport with an older QEMU).
 # Idempotent: installs only what is missing; `apt-get update` only when lists are old.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,8 @@ packages=(
   docker.io zsh fish tcsh
   openssh-client openssh-server openssh-sftp-server rsync sshfs fuse3 sudo
   python3 curl ca-certificates iproute2 procps time openssl
+  # Go, to build the driver plugins and gob vectors the plugin tests run (tests/goplugin).
+  golang-go
 )
 
 installed() {

@@ -82,7 +82,7 @@ func main() {
 		fmt.Printf("%#v\n", req)
 		var opts DriverOptions
 		must(dec.Decode(&opts))
-		fmt.Printf("%#v\n", opts)
+		fmt.Printf("%T %#v\n", opts, opts.(*RPCFlags).Values)
 		var raw []byte
 		must(dec.Decode(&raw))
 		fmt.Printf("%s\n", raw)
@@ -93,6 +93,8 @@ func main() {
 		fmt.Printf("%d\n", n)
 		var flags []Flag
 		must(dec.Decode(&flags))
-		fmt.Printf("%#v\n", flags)
+		for _, f := range flags {
+			fmt.Printf("%T %+v\n", f, f)
+		}
 	}
 }
