@@ -17,7 +17,7 @@ if [ ! -x "$cache/bin/gobvectors" ]; then
   export GOCACHE="${GOCACHE:-$(dirname "$cache")/go-build}"
   (cd "$here/plugin" && go build -trimpath -o "$tmp/bin/docker-machine-driver-fake" .)
   (cd "$here/gobvectors" && go build -trimpath -o "$tmp/bin/gobvectors" .)
-  for v in crash garbage version hang die; do
+  for v in crash garbage version hang die slow; do
     ln -s docker-machine-driver-fake "$tmp/bin/docker-machine-driver-fake$v"
   done
   # Another test run may have built the same sources meanwhile: keep the first.

@@ -415,3 +415,21 @@ fn broken_plugins_give_one_line_and_can_be_removed() {
     }
     assert_no_plugin_left(&store);
 }
+
+#[test]
+fn heartbeats_keep_a_busy_plugin_alive() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let plugins = go_plugin_dir();
+    let key = tmp.path().join("no-key");
+    record(&store, "slow", "fakeslow", fake_driver(&store, "slow", 1, &key, 1));
+    // Kill takes 12 s; the plugin exits after 10 s without a heartbeat.
+    let out = dm(&store, &plugins, &["kill", "slow"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.secs >= 12.0, "{out:?}");
+    let beats = calls(&store).iter().filter(|(_, m)| m == "Heartbeat").count();
+    assert!(beats >= 2, "heartbeats during the call: {beats}");
+    let out = dm(&store, &plugins, &["status", "slow"]);
+    assert_eq!(out.stdout, "Stopped\n", "{out:?}");
+    assert_no_plugin_left(&store);
+}

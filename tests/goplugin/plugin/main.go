@@ -16,6 +16,7 @@
 //	fakeversion   speaks API version 99
 //	fakehang      never answers GetState
 //	fakedie       exits in the middle of GetState
+//	fakeslow      takes 12 s to Kill (only heartbeats keep it alive meanwhile)
 //
 // Every call is appended to $FAKE_PLUGIN_LOG ("PID Method"), so tests can check what
 // was called and that no plugin process outlives docker-machine.
@@ -286,7 +287,15 @@ func (r *RPCServerDriver) GetState(_ *struct{}, reply *State) error {
 	}
 	return nil
 }
-func (r *RPCServerDriver) Kill(_, _ *struct{}) error { record("Kill"); r.d.Running = false; return nil }
+func (r *RPCServerDriver) Kill(_, _ *struct{}) error {
+	record("Kill")
+	if driverName == "fakeslow" {
+		// Longer than the 10 s this server waits for a heartbeat.
+		time.Sleep(12 * time.Second)
+	}
+	r.d.Running = false
+	return nil
+}
 func (r *RPCServerDriver) Remove(_, _ *struct{}) error {
 	record("Remove")
 	fmt.Println("Deleting fake machine...")
