@@ -7,7 +7,7 @@
 //! PreCreateCheck, Create, output relay, config.json = the plugin's JSON) and then stops
 //! at the SSH wait, because the fixture's "machine" is this very host, which provisioning
 //! must not reconfigure; provisioning through a plugin runs for real against a test-bed
-//! VM in `vm_generic.rs`. The life after create (ls, status, ssh, stop, start, rm) runs
+//! VM in `vm_generic.rs`. The life after create (ls, status, env, ssh, stop, start, rm) runs
 //! here on a machine recorded as 0.16.2 would have stored it.
 
 mod support;
@@ -119,6 +119,87 @@ fn fake_driver(store: &Path, name: &str, ssh_port: u16, key: &Path, docker_port:
         "SwarmMaster": false, "SwarmHost": "", "SwarmDiscovery": "",
         "DockerPort": docker_port, "Tags": ["x"], "InstallURL": "", "Running": true
     })
+}
+
+/// A TLS listener on 127.0.0.1:`port` that requires a client certificate from the
+/// store's CA, with a server certificate from that CA (Python's ssl module); the CA and
+/// client certificate are made as `create` makes them and copied to the machine's
+/// directory. Killed when dropped.
+struct TlsEndpoint(std::process::Child);
+
+const TLS_SERVER: &str = "
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+ctx.load_verify_locations(sys.argv[4])
+ctx.verify_mode = ssl.CERT_REQUIRED
+srv = socket.create_server(('127.0.0.1', int(sys.argv[1])))
+print('ready', flush=True)
+while True:
+    conn, _ = srv.accept()
+    try:
+        with ctx.wrap_socket(conn, server_side=True) as tls:
+            tls.settimeout(2)
+            tls.recv(1)
+    except Exception:
+        pass
+";
+
+impl TlsEndpoint {
+    fn start(store: &Path, machine: &str, port: u16) -> TlsEndpoint {
+        use libmachine::cert::{self, CertKind, CertOptions};
+        let certs = store.join("certs");
+        let dir = store.join("machines").join(machine);
+        let s = |p: PathBuf| p.to_string_lossy().into_owned();
+        let auth = libmachine::options::AuthOptions {
+            cert_dir: s(certs.clone()),
+            ca_cert_path: s(certs.join("ca.pem")),
+            ca_private_key_path: s(certs.join("ca-key.pem")),
+            client_cert_path: s(certs.join("cert.pem")),
+            client_key_path: s(certs.join("key.pem")),
+            store_path: s(dir.clone()),
+            ..Default::default()
+        };
+        cert::bootstrap(&auth, &libmachine::Store::new(store)).unwrap();
+        for f in ["ca.pem", "cert.pem", "key.pem"] {
+            std::fs::copy(certs.join(f), dir.join(f)).unwrap();
+        }
+        let (server, server_key) = (dir.join("server.pem"), dir.join("server-key.pem"));
+        cert::generate_cert(&CertOptions {
+            kind: CertKind::Server {
+                swarm_master: false,
+            },
+            hosts: vec!["127.0.0.1".into()],
+            cert_file: server.clone(),
+            key_file: server_key.clone(),
+            ca_file: certs.join("ca.pem"),
+            ca_key_file: certs.join("ca-key.pem"),
+            org: "test.plugin".into(),
+            validity: None,
+        })
+        .unwrap();
+        let mut child = Command::new("python3")
+            .args(["-c", TLS_SERVER, &port.to_string()])
+            .args([&server, &server_key, &certs.join("ca.pem")])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut ready = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut ready,
+        )
+        .unwrap();
+        assert_eq!(ready.trim(), "ready");
+        TlsEndpoint(child)
+    }
+}
+
+impl Drop for TlsEndpoint {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 fn one_line(out: &Out) -> &str {
@@ -262,15 +343,13 @@ fn plugin_machine_life_against_a_real_sshd() {
     let plugins = go_plugin_dir();
     let (key, _) = test_sshd::client_keys(tmp.path());
     let sshd = test_sshd::Sshd::for_keys(&[&key]);
-    // Something listening where the plugin says Docker is, for start's daemon check.
-    let docker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let docker_port = docker.local_addr().unwrap().port();
-    record(
-        &store,
-        "p1",
-        "fake",
-        fake_driver(&store, "p1", sshd.port, &key, docker_port),
-    );
+    // Where the plugin says Docker is: a TLS endpoint with a server certificate from the
+    // store's CA (what `env` checks; a real dockerd is what tests/env.rs uses), which is
+    // also the listener `start` waits for.
+    let docker_port = test_sshd::free_port();
+    let driver = fake_driver(&store, "p1", sshd.port, &key, docker_port);
+    record(&store, "p1", "fake", driver);
+    let _tls = TlsEndpoint::start(&store, "p1", docker_port);
     let url = format!("tcp://127.0.0.1:{docker_port}");
 
     let out = dm(
@@ -285,6 +364,18 @@ fn plugin_machine_life_against_a_real_sshd() {
     assert_eq!(out.stdout, format!("p1 fake Running {url}\n"), "{out:?}");
     let out = dm(&store, &plugins, &["url", "p1"]);
     assert_eq!(out.stdout.trim(), url);
+
+    let out = dm(&store, &plugins, &["env", "--shell", "bash", "p1"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains(&format!("export DOCKER_HOST=\"{url}\"\n")),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout.contains("export DOCKER_MACHINE_NAME=\"p1\"\n"),
+        "{out:?}"
+    );
 
     let out = dm(
         &store,
@@ -422,12 +513,20 @@ fn heartbeats_keep_a_busy_plugin_alive() {
     let store = tmp.path().join("store");
     let plugins = go_plugin_dir();
     let key = tmp.path().join("no-key");
-    record(&store, "slow", "fakeslow", fake_driver(&store, "slow", 1, &key, 1));
+    record(
+        &store,
+        "slow",
+        "fakeslow",
+        fake_driver(&store, "slow", 1, &key, 1),
+    );
     // Kill takes 12 s; the plugin exits after 10 s without a heartbeat.
     let out = dm(&store, &plugins, &["kill", "slow"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.secs >= 12.0, "{out:?}");
-    let beats = calls(&store).iter().filter(|(_, m)| m == "Heartbeat").count();
+    let beats = calls(&store)
+        .iter()
+        .filter(|(_, m)| m == "Heartbeat")
+        .count();
     assert!(beats >= 2, "heartbeats during the call: {beats}");
     let out = dm(&store, &plugins, &["status", "slow"]);
     assert_eq!(out.stdout, "Stopped\n", "{out:?}");
