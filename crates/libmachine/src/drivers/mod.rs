@@ -178,8 +178,9 @@ pub fn find(name: &str) -> Option<&'static DriverSpec> {
     REGISTRY.iter().copied().find(|d| d.name == name)
 }
 
-/// The driver for a stored machine. A driver this binary does not know (a third-party
-/// plugin) is kept as raw JSON so that rewriting the file loses nothing.
+/// The driver for a stored machine. A driver this binary does not know is a third-party
+/// plugin: driven over RPC when its binary is on PATH, else kept as raw JSON (DRIVER
+/// `not-found`) so that rewriting the file loses nothing.
 pub fn load(driver_name: &str, json: Value) -> Result<Box<dyn Driver>> {
     match find(driver_name) {
         Some(spec) => (spec.load)(json),
