@@ -3,8 +3,10 @@
 //! registered by name (the flag types, `RPCFlags`). Values are dynamic ([`Value`]) and the
 //! encoder is told their Go type ([`Type`]); the decoder learns types from the stream.
 //!
-//! No gob crate on crates.io is kept up to date or handles interface values, hence this
-//! small one; it follows the format described in Go's `encoding/gob` documentation.
+//! The one gob crate on crates.io (`gob` 0.1.0, serde-based) has had a single release, and
+//! the protocol needs dynamic interface values with their registered names (the flag
+//! types, `RPCFlags`), so this small codec is written for it, after the format described
+//! in Go's `encoding/gob` documentation.
 
 mod decode;
 mod encode;
