@@ -8,13 +8,13 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 command -v go >/dev/null || { echo "build.sh: go is missing (apt-get install golang-go)" >&2; exit 1; }
 hash="$( (cd "$here" && cat plugin/* gobvectors/* build.sh; go version) | sha256sum | cut -c1-16)"
-cache="${DM_GO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/docker-machine-tests}/goplugin-$hash"
+cache="${DM_GO_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/docker-machine-tests}/goplugin-$hash"
 if [ ! -x "$cache/bin/gobvectors" ]; then
   mkdir -p "$(dirname "$cache")"
   tmp="$(mktemp -d "${cache}.XXXXXX")"
   mkdir -p "$tmp/bin"
   export GOFLAGS=-mod=mod GO111MODULE=on GOPROXY=off GOTOOLCHAIN=local
-  export GOCACHE="${GOCACHE:-$(dirname "$cache")/go-build}"
+  export GOCACHE="${GOCACHE:-$(dirname "$cache")/go-build}" GOPATH="${GOPATH:-$(dirname "$cache")/gopath}"
   (cd "$here/plugin" && go build -trimpath -o "$tmp/bin/docker-machine-driver-fake" .)
   (cd "$here/gobvectors" && go build -trimpath -o "$tmp/bin/gobvectors" .)
   for v in crash garbage version hang die slow; do
