@@ -9,5 +9,7 @@ fn main() {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     let code = cli::run(argv);
+    // Plugins still running (a driver not dropped, an `ls` thread left behind) stop now.
+    libmachine::drivers::plugin::close_all();
     std::process::exit(code);
 }

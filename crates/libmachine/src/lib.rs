@@ -12,6 +12,7 @@ pub mod create;
 pub mod dockerclient;
 pub mod drivers;
 pub mod gourl;
+pub mod gob;
 pub mod host;
 pub mod jsonfmt;
 pub mod log;

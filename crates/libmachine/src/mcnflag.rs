@@ -144,6 +144,10 @@ impl FlagValues {
     pub fn insert(&mut self, key: &str, value: FlagValue) {
         self.values.insert(key.to_string(), value);
     }
+    /// Every value, by key in byte order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &FlagValue)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v))
+    }
     pub fn get(&self, key: &str) -> Option<&FlagValue> {
         self.values.get(key)
     }

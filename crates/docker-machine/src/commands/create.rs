@@ -5,7 +5,7 @@
 
 use crate::cli::{flags, help, CmdError, Command, Context};
 use libmachine::create::CreateOptions;
-use libmachine::drivers::{self, DriverSpec, DEFAULT_ENGINE_INSTALL_URL};
+use libmachine::drivers::{self, CreateDriver, DEFAULT_ENGINE_INSTALL_URL};
 use libmachine::host::{valid_host_name, Host, CONFIG_VERSION};
 use libmachine::mcnflag::{DriverOptions, Flag, FlagKind, FlagValue};
 use libmachine::options::{AuthOptions, EngineOptions, HostOptions, SwarmOptions};
@@ -161,32 +161,32 @@ fn driver_name_from(args: &[String]) -> String {
 
 /// The flags `create` accepts with a driver: shared ones and the driver's, sorted by
 /// their help line as the original sorted them.
-fn all_flags(spec: &DriverSpec) -> Vec<Flag> {
+fn all_flags(driver: &CreateDriver) -> Vec<Flag> {
     let mut all = shared_flags();
-    all.extend((spec.create_flags)());
+    all.extend(driver.create_flags());
     all.sort_by_key(|f| f.help_line());
     all
 }
 
 fn action(ctx: &Context) -> Result<(), CmdError> {
     let driver_name = driver_name_from(&ctx.args);
-    let spec = drivers::find(&driver_name)
-        .ok_or_else(|| CmdError::new(drivers::not_found_error(&driver_name)))?;
+    // A plugin is started here (to learn its flags) and closed when `spec` is dropped.
+    let spec = CreateDriver::find(&driver_name).map_err(CmdError::from)?;
     let cmd = command(&ctx.argv0);
-    let mut flag_defs = all_flags(spec);
+    let mut flag_defs = all_flags(&spec);
     flag_defs.push(Flag::bool("help, h", "", "show help"));
     let parsed = match flags::parse(&flag_defs, &flags::reorder_command_args(&ctx.args)) {
         Ok(p) => p,
         Err(e) => {
             print!(
                 "Incorrect Usage.\n\n{}",
-                help::command_help_with_flags(&cmd, &all_flags(spec))
+                help::command_help_with_flags(&cmd, &all_flags(&spec))
             );
             return Err(CmdError::new(e));
         }
     };
     if parsed.bool("help") {
-        print!("{}", help::command_help_with_flags(&cmd, &all_flags(spec)));
+        print!("{}", help::command_help_with_flags(&cmd, &all_flags(&spec)));
         return Ok(());
     }
     if parsed.args.len() > 1 {
@@ -196,7 +196,7 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
         )));
     }
     let Some(name) = parsed.args.first().cloned() else {
-        print!("{}", help::command_help_with_flags(&cmd, &all_flags(spec)));
+        print!("{}", help::command_help_with_flags(&cmd, &all_flags(&spec)));
         return Err(CmdError::new("Error: No machine name specified"));
     };
     if !valid_host_name(&name) {
@@ -214,7 +214,7 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
             "Error parsing swarm discovery: Swarm Discovery URL was in the wrong format: {discovery}"
         )));
     }
-    if !spec.implemented {
+    if !spec.implemented() {
         return Err(CmdError::new(format!(
             "Error creating machine: the \"{driver_name}\" driver is not implemented by this docker-machine yet"
         )));
@@ -230,14 +230,15 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
         )));
     }
     let store_path = store.path.to_string_lossy().into_owned();
-    let mut driver = (spec.new)(&name, &store_path);
-    driver
-        .set_config_from_flags(&driver_options(spec, &parsed))
-        .map_err(|e| {
-            CmdError::new(format!(
-                "Error setting machine configuration from flags provided: {e:#}"
-            ))
-        })?;
+    let options = driver_options(&all_flags(&spec), &parsed);
+    let mut driver = spec
+        .into_driver(&name, &store_path)
+        .map_err(CmdError::from)?;
+    driver.set_config_from_flags(&options).map_err(|e| {
+        CmdError::new(format!(
+            "Error setting machine configuration from flags provided: {e:#}"
+        ))
+    })?;
 
     let mut host = Host {
         config_version: CONFIG_VERSION,
@@ -261,13 +262,13 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
     Ok(())
 }
 
-/// The values handed to the driver: every driver flag, with its default when unset.
-/// A list flag's env var counts only when the flag is also on the command line, as in
-/// the original (its flag parser only filled a slice flag from the env var when the flag
-/// itself was given).
-fn driver_options(spec: &DriverSpec, parsed: &flags::Parsed) -> DriverOptions {
+/// The values handed to the driver: every create flag (shared ones too: plugins received
+/// them all), with its default when unset. A list flag's env var counts only when the
+/// flag is also on the command line, as in the original (its flag parser only filled a
+/// slice flag from the env var when the flag itself was given).
+fn driver_options(flag_defs: &[Flag], parsed: &flags::Parsed) -> DriverOptions {
     let mut opts = DriverOptions::new();
-    for flag in (spec.create_flags)() {
+    for flag in flag_defs {
         let key = flag.key();
         let value = match (&flag.kind, parsed.get(key)) {
             (FlagKind::StringSlice(default), _) if !parsed.is_set(key) => {

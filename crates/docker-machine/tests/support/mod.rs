@@ -265,3 +265,23 @@ pub fn docker_on(store: &Path, machine: &str, busybox: &Path, script: &str) -> O
     );
     out
 }
+
+/// The directory of the Go-built test plugins (`docker-machine-driver-fake` and its
+/// misbehaving variants), built once per source hash by `tests/goplugin/build.sh`.
+pub fn go_plugin_dir() -> PathBuf {
+    let out = run(Command::new("bash").arg(repo_root().join("tests/goplugin/build.sh")));
+    assert_eq!(
+        out.code, 0,
+        "building the Go test plugins (scripts/install-deps.sh installs golang-go): {out:?}"
+    );
+    PathBuf::from(out.stdout.trim())
+}
+
+/// PATH with `dir` first.
+pub fn path_with(dir: &Path) -> std::ffi::OsString {
+    let mut dirs = vec![dir.to_path_buf()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).unwrap()
+}

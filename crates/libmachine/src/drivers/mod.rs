@@ -10,6 +10,7 @@ use serde_json::Value;
 
 pub mod generic;
 pub mod none;
+pub mod plugin;
 pub mod qemu;
 pub mod unimplemented;
 
@@ -177,15 +178,58 @@ pub fn find(name: &str) -> Option<&'static DriverSpec> {
     REGISTRY.iter().copied().find(|d| d.name == name)
 }
 
-/// The driver for a stored machine. A driver this binary does not know (a third-party
-/// plugin) is kept as raw JSON so that rewriting the file loses nothing.
+/// The driver for a stored machine. A driver this binary does not know is a third-party
+/// plugin: driven over RPC when its binary is on PATH, else kept as raw JSON (DRIVER
+/// `not-found`) so that rewriting the file loses nothing.
 pub fn load(driver_name: &str, json: Value) -> Result<Box<dyn Driver>> {
     match find(driver_name) {
         Some(spec) => (spec.load)(json),
+        None if plugin::find_binary(driver_name).is_some() => {
+            Ok(Box::new(plugin::PluginDriver::load(driver_name, json)))
+        }
         None => Ok(Box::new(unimplemented::RawDriver::plugin_not_found(
             driver_name,
             json,
         ))),
+    }
+}
+
+/// What `create` needs of a driver before the machine exists: its create flags, and
+/// then the driver itself. A name that is not built in starts its plugin.
+pub enum CreateDriver {
+    Builtin(&'static DriverSpec),
+    Plugin(plugin::PluginForCreate),
+}
+
+impl CreateDriver {
+    /// The driver called `name`; the error is one line (not found, plugin failed).
+    pub fn find(name: &str) -> Result<CreateDriver> {
+        match find(name) {
+            Some(spec) => Ok(CreateDriver::Builtin(spec)),
+            None => Ok(CreateDriver::Plugin(plugin::PluginForCreate::start(name)?)),
+        }
+    }
+
+    pub fn create_flags(&self) -> Vec<Flag> {
+        match self {
+            CreateDriver::Builtin(spec) => (spec.create_flags)(),
+            CreateDriver::Plugin(p) => p.flags.clone(),
+        }
+    }
+
+    pub fn implemented(&self) -> bool {
+        match self {
+            CreateDriver::Builtin(spec) => spec.implemented,
+            CreateDriver::Plugin(_) => true,
+        }
+    }
+
+    /// The driver of the machine about to be created.
+    pub fn into_driver(self, machine_name: &str, store_path: &str) -> Result<Box<dyn Driver>> {
+        match self {
+            CreateDriver::Builtin(spec) => Ok((spec.new)(machine_name, store_path)),
+            CreateDriver::Plugin(p) => p.into_driver(machine_name, store_path),
+        }
     }
 }
 

@@ -1,0 +1,3 @@
+module gobvectors
+
+go 1.19

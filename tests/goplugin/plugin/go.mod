@@ -1,0 +1,3 @@
+module fakeplugin
+
+go 1.19
