@@ -12,6 +12,9 @@ packages=(
   docker.io zsh fish tcsh
   openssh-client openssh-server openssh-sftp-server rsync sshfs fuse3 sudo
   python3 curl ca-certificates iproute2 procps time openssl
+  # The Windows binary: cross-linked by mingw-w64 (nasm for aws-lc's assembly), then run
+  # under wine by crates/docker-machine/tests/wine.rs.
+  gcc-mingw-w64-x86-64 nasm wine wine64
 )
 
 installed() {
