@@ -495,11 +495,19 @@ mod tests {
                 && libc::read(read_end, (&mut byte as *mut u8).cast(), 1) == 0
         };
         let still_up = Qmp::connect(&qmp, Duration::from_secs(5)).and_then(|mut q| q.status());
+        // Its standard streams are /dev/null (where /proc shows them).
+        let streams: Vec<_> = (0..3)
+            .map(|fd| fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok())
+            .collect();
         stop(dir.path());
         // SAFETY: closed once.
         unsafe { libc::close(read_end) };
         assert!(eof, "QEMU (pid {pid}) kept the caller's pipe open");
         assert_eq!(still_up.unwrap(), "running");
+        if Path::new("/proc/self/fd").exists() {
+            let null = Some(PathBuf::from("/dev/null"));
+            assert_eq!(streams, [null.clone(), null.clone(), null], "fds 0-2");
+        }
     }
 
     /// The start used where QEMU cannot daemonize (Windows), with QMP over TCP.
