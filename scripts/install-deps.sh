@@ -19,6 +19,9 @@ packages=(
   python3 python3-venv curl ca-certificates iproute2 procps time openssl
   # Go, to build the driver plugins and gob vectors the plugin tests run (tests/goplugin).
   golang-go
+  # The Windows binary: cross-linked by mingw-w64 (nasm for aws-lc's assembly), then run
+  # under wine by crates/docker-machine/tests/wine.rs.
+  gcc-mingw-w64-x86-64 nasm wine wine64
 )
 
 mapfile -t missing < <(dm_missing "${packages[@]}")

@@ -1,7 +1,8 @@
 //! The qemu driver end to end, through the real binary, on real QEMU (TCG here): create
 //! (the test-bed base image booted directly, Docker installed by provisioning), ls,
 //! env + the docker CLI, ssh, a second machine's ports, stop, start on a taken port,
-//! kill, restart, regenerate-certs, rm with no QEMU process left. One VM at a time,
+//! kill, restart (from a shell holding a pipe on fd 3, which must see EOF although the
+//! VM keeps running), regenerate-certs, rm with no QEMU process left. One VM at a time,
 //! steps in order.
 //!
 //! Runs only with `DM_VM_TESTS=1` (root, QEMU, the Debian mirror reachable); otherwise
@@ -56,6 +57,46 @@ fn ls_row(store: &Path, name: &str) -> Vec<String> {
         .split_whitespace()
         .map(String::from)
         .collect()
+}
+
+/// `docker-machine ARGS` run by a shell that holds a pipe on fd 3, as bats' TAP stream or
+/// make's jobserver (issue 13): the shell gives docker-machine that pipe as fd 3 and its
+/// output on stderr. Returns the run and whether the pipe's reader saw EOF within 30 s
+/// of the shell's exit, i.e. whether nothing the command left running holds the pipe.
+fn dm_holding_a_pipe(store: &Path, args: &[&str]) -> (Out, bool) {
+    let mut shell = std::process::Command::new("bash");
+    for (k, v) in dm_cmd(store).get_envs() {
+        match v {
+            Some(v) => shell.env(k, v),
+            None => shell.env_remove(k),
+        };
+    }
+    let start = Instant::now();
+    let mut child = shell
+        .args(["-c", r#""$0" "$@" 3>&1 1>&2"#, BIN])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdout.take().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut pipe, &mut std::io::sink());
+        let _ = tx.send(());
+    });
+    let eof = rx.recv_timeout(Duration::from_secs(30)).is_ok();
+    let out = Out {
+        code: status.code().unwrap_or(-1),
+        stdout: String::new(),
+        stderr,
+        secs: start.elapsed().as_secs_f64(),
+    };
+    (out, eof)
 }
 
 /// Removes every machine of the store (and so kills their VMs) when dropped.
@@ -266,9 +307,11 @@ fn vm_qemu_lifecycle() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(qemu_processes(&q1_dir).is_empty(), "killed");
     assert_eq!(ls_row(&store, "q1")[3], "Stopped");
-    let out = dm_timed(&store, &["restart", "q1"]);
+    let (out, eof) = dm_holding_a_pipe(&store, &["restart", "q1"]);
     phase("kill + restart", t);
     assert_eq!(out.code, 0, "{out:?}");
+    assert!(eof, "the restarted VM holds its caller's fd 3: {out:?}");
+    assert_eq!(qemu_processes(&q1_dir).len(), 1, "the VM runs");
     let out = docker("docker ps");
     assert_eq!(out.code, 0, "after restart: {out:?}");
 

@@ -281,7 +281,8 @@ pub fn detect() -> Detected {
         } else {
             Vec::new()
         };
-        detect_windows(&shell, &fish_dir, &parents)
+        let prompt_set = std::env::var_os("PROMPT").is_some_and(|p| !p.is_empty());
+        detect_windows(&shell, &fish_dir, prompt_set, &parents)
     } else {
         detect_unix(&shell)
     }
@@ -304,8 +305,15 @@ pub fn detect_unix(shell: &str) -> Detected {
 /// Windows: `$SHELL` set (a Unix-like shell such as Git Bash or Cygwin) -> fish when
 /// `__fish_bin_dir` is set, else its basename. Otherwise the parent, then the
 /// grandparent process image name (`ancestors`, nearest first): PowerShell (Windows
-/// PowerShell or `pwsh`) or cmd; neither -> cmd with [`WINDOWS_NOTICE`].
-pub fn detect_windows(shell: &str, fish_bin_dir: &str, ancestors: &[String]) -> Detected {
+/// PowerShell or `pwsh`) or cmd; neither -> [`WINDOWS_NOTICE`] and the original's
+/// guess: cmd when `PROMPT` is set (cmd sets it for its children, PowerShell does not),
+/// else PowerShell.
+pub fn detect_windows(
+    shell: &str,
+    fish_bin_dir: &str,
+    prompt_set: bool,
+    ancestors: &[String],
+) -> Detected {
     if !shell.is_empty() {
         let name = if fish_bin_dir.is_empty() {
             base_name(shell, true)
@@ -330,11 +338,11 @@ pub fn detect_windows(shell: &str, fish_bin_dir: &str, ancestors: &[String]) -> 
         }
     }
     Detected {
-        name: "cmd".into(),
+        name: if prompt_set { "cmd" } else { "powershell" }.into(),
         notice: if ancestors.len() >= 2 {
             Some(WINDOWS_NOTICE)
         } else {
-            // The original defaulted to cmd silently when a process could not be looked up.
+            // The original guessed silently when a process could not be looked up.
             None
         },
     }
@@ -585,25 +593,37 @@ mod tests {
     fn windows_detection() {
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            detect_windows(r"C:\Git\bin\bash.exe", "", &[]).name,
+            detect_windows(r"C:\Git\bin\bash.exe", "", false, &[]).name,
             "bash.exe"
         );
-        assert_eq!(detect_windows("/usr/bin/bash", "x", &[]).name, "fish");
         assert_eq!(
-            detect_windows("", "", &names(&["pwsh.exe", "explorer.exe"])).name,
+            detect_windows("/usr/bin/bash", "x", false, &[]).name,
+            "fish"
+        );
+        assert_eq!(
+            detect_windows("", "", true, &names(&["pwsh.exe", "explorer.exe"])).name,
             "powershell"
         );
         assert_eq!(
-            detect_windows("", "", &names(&["docker.exe", "powershell.exe"])).name,
+            detect_windows("", "", true, &names(&["docker.exe", "powershell.exe"])).name,
             "powershell"
         );
         assert_eq!(
-            detect_windows("", "", &names(&["cmd.exe", "x"])).name,
+            detect_windows("", "", true, &names(&["cmd.exe", "x"])).name,
             "cmd"
         );
-        let unknown = detect_windows("", "", &names(&["a.exe", "b.exe"]));
+        let unknown = detect_windows("", "", true, &names(&["a.exe", "b.exe"]));
         assert_eq!(unknown.name, "cmd");
         assert_eq!(unknown.notice, Some(WINDOWS_NOTICE));
+        // Without cmd's PROMPT the original guessed PowerShell.
+        let unknown = detect_windows("", "", false, &names(&["a.exe", "b.exe"]));
+        assert_eq!(unknown.name, "powershell");
+        assert_eq!(unknown.notice, Some(WINDOWS_NOTICE));
+        assert_eq!(detect_windows("", "", false, &[]).name, "powershell");
+        assert_eq!(
+            detect_windows("", "", false, &names(&["cmd.exe"])).name,
+            "cmd"
+        );
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! on Linux. Like Lima: a cloud image, a cloud-init NoCloud seed carrying the machine's
 //! SSH key, user-mode networking with the SSH and Docker ports forwarded on 127.0.0.1.
 //!
-//! The VM runs detached (`-daemonize`) with a pid file, a QMP socket and a serial log in
-//! the machine directory, so it outlives the docker-machine process. Its disk is an
+//! The VM runs detached with a pid file, a QMP socket (a loopback TCP port where there
+//! are no Unix sockets) and a serial log in the machine directory, so it outlives the
+//! docker-machine process. Its disk is an
 //! overlay on a base image in `<store>/cache/qemu`, which is never modified.
 //!
 //! `ip` is 127.0.0.1: the VM is only reachable through its loopback forwards (QEMU's
@@ -11,6 +12,7 @@
 //! `url` is tcp://127.0.0.1:PORT with the Docker forward's port. Inside the VM dockerd
 //! listens on 2376 as everywhere else.
 
+mod host;
 mod image;
 mod process;
 mod qmp;
@@ -103,6 +105,9 @@ struct Own {
     /// Host port forwarded to dockerd's 2376 in the VM (`SSHPort` holds the SSH forward).
     #[serde(rename = "EnginePort")]
     engine_port: i64,
+    /// Host port of the QMP server, where it listens on TCP (Windows); else absent.
+    #[serde(rename = "QMPPort", skip_serializing_if = "is_zero")]
+    qmp_port: i64,
     /// The cached base image the overlay is backed by, and its format.
     #[serde(rename = "BaseImage")]
     base_image: String,
@@ -112,6 +117,10 @@ struct Own {
     kernel_path: String,
     #[serde(rename = "InitrdPath")]
     initrd_path: String,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 pub struct QemuDriver {
@@ -149,7 +158,8 @@ impl QemuDriver {
 
     fn qemu_img(&self) -> String {
         // qemu-img ships beside the emulator; prefer the one next to a given binary.
-        let sibling = Path::new(&self.own.binary).with_file_name("qemu-img");
+        let img = format!("qemu-img{}", std::env::consts::EXE_SUFFIX);
+        let sibling = Path::new(&self.own.binary).with_file_name(img);
         if sibling.is_absolute() && sibling.exists() {
             sibling.to_string_lossy().into_owned()
         } else {
@@ -177,8 +187,9 @@ impl QemuDriver {
         Ok((path, format))
     }
 
-    fn launch(&self, ssh_port: u16, docker_port: u16, accel: Accel) -> Result<()> {
+    fn launch(&self, ssh_port: u16, docker_port: u16, qmp_port: u16, accel: Accel) -> Result<()> {
         let dir = self.dir();
+        let qmp = process::qmp_endpoint(&dir, qmp_port);
         let kernel = PathBuf::from(&self.own.kernel_path);
         let initrd = PathBuf::from(&self.own.initrd_path);
         Launch {
@@ -193,6 +204,7 @@ impl QemuDriver {
             append: &self.own.append,
             ssh_port,
             docker_port,
+            qmp: &qmp,
             extra_args: &self.own.extra_args,
         }
         .spawn()
@@ -217,16 +229,29 @@ impl QemuDriver {
             } else {
                 process::free_port()?
             };
-            if ssh == docker {
+            let qmp = if process::QMP_OVER_TCP {
+                process::free_port()?
+            } else {
+                0
+            };
+            if ssh == docker || (qmp != 0 && (qmp == ssh || qmp == docker)) {
                 continue;
             }
-            match self.launch(ssh, docker, accel) {
+            match self.launch(ssh, docker, qmp, accel) {
                 Ok(()) => {
                     self.base.ssh_port = i64::from(ssh);
                     self.own.engine_port = i64::from(docker);
+                    self.own.qmp_port = i64::from(qmp);
                     return Ok(());
                 }
-                Err(e) if e.to_string().contains("host forwarding rule") => last_err = Some(e),
+                // Another program took one of the ports between the check and QEMU.
+                Err(e)
+                    if ["host forwarding rule", "Failed to bind socket"]
+                        .iter()
+                        .any(|m| e.to_string().contains(m)) =>
+                {
+                    last_err = Some(e)
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -247,7 +272,11 @@ impl QemuDriver {
     }
 
     fn qmp(&self) -> Result<qmp::Qmp> {
-        qmp::Qmp::connect(&process::qmp_socket(&self.dir()), Duration::from_secs(5))
+        let port = u16::try_from(self.own.qmp_port).unwrap_or(0);
+        qmp::Qmp::connect(
+            &process::qmp_endpoint(&self.dir(), port),
+            Duration::from_secs(5),
+        )
     }
 
     /// Quit QEMU now (no guest shutdown), by QMP and else by signal.
@@ -259,7 +288,7 @@ impl QemuDriver {
             let _ = q.execute("quit", None);
         }
         if !Self::wait_gone(pid, Duration::from_secs(5)) {
-            process::signal(pid, libc::SIGKILL);
+            process::kill(pid);
             if !Self::wait_gone(pid, Duration::from_secs(5)) {
                 bail!("QEMU (pid {pid}) did not exit");
             }
@@ -270,36 +299,6 @@ impl QemuDriver {
 
 fn local_image_path(spec: &str) -> PathBuf {
     PathBuf::from(spec.strip_prefix("file://").unwrap_or(spec))
-}
-
-fn host_memory_mb() -> Option<i64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kb: i64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024)
-}
-
-fn free_disk_mb(path: &Path) -> Option<u64> {
-    let mut dir = path.to_path_buf();
-    while !dir.exists() {
-        dir = dir.parent()?.to_path_buf();
-    }
-    let c = std::ffi::CString::new(dir.to_string_lossy().as_bytes()).ok()?;
-    // SAFETY: statvfs only writes into the zeroed struct we own.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
-        return None;
-    }
-    Some((st.f_bavail as u64).saturating_mul(st.f_frsize as u64) / (1024 * 1024))
-}
-
-fn which(binary: &str) -> bool {
-    if binary.contains('/') {
-        return Path::new(binary).is_file();
-    }
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(binary).is_file()))
-        .unwrap_or(false)
 }
 
 /// Free space a new machine needs besides its base image: the overlay's first writes
@@ -352,14 +351,14 @@ impl Driver for QemuDriver {
     }
 
     fn pre_create_check(&self) -> Result<()> {
-        if !which(&self.own.binary) {
+        if !host::which(&self.own.binary) {
             bail!("QEMU is not installed: {:?} was not found (on Debian: apt-get install qemu-system-x86 qemu-utils)", self.own.binary);
         }
-        if !which(&self.qemu_img()) {
+        if !host::which(&self.qemu_img()) {
             bail!("qemu-img was not found (on Debian: apt-get install qemu-utils)");
         }
         process::choose_accel(&self.own.accel)?;
-        if let Some(total) = host_memory_mb() {
+        if let Some(total) = host::memory_mb() {
             if self.own.memory > total {
                 bail!(
                     "--qemu-memory {} MB is more than this host has ({total} MB)",
@@ -370,7 +369,7 @@ impl Driver for QemuDriver {
         let store = self.store_path();
         let cached = image::is_url(&self.own.image)
             && image::cached_download_path(&store, &self.own.image).exists();
-        if let Some(free) = free_disk_mb(&store) {
+        if let Some(free) = host::free_disk_mb(&store) {
             let needed = MIN_FREE_MB
                 + if image::is_url(&self.own.image) && !cached {
                     1024
