@@ -29,7 +29,11 @@ NEEDS=(
   /usr/bin/docker /usr/sbin/dockerd      # the docker CLI and a real dockerd over TLS
   /usr/bin/zsh /usr/bin/fish /usr/bin/tcsh   # shells `env` output is evaluated by
   /usr/bin/sudo /usr/bin/python3 /usr/bin/curl /usr/bin/flock
-  /usr/bin/time /usr/bin/openssl /usr/bin/ss /usr/bin/pkill
+  /usr/bin/time /usr/bin/openssl /usr/bin/ss /usr/bin/pkill /usr/bin/unshare
+  /usr/lib/python3.11/ensurepip/__init__.py   # the venv moto is installed into
+  /usr/bin/go                            # the test driver plugins (Go's net/rpc + gob)
+  /usr/bin/x86_64-w64-mingw32-gcc /usr/bin/nasm   # cross-building the Windows binary
+  /usr/bin/wine /usr/lib/wine/wine64     # running it
 )
 
 log() { echo "check-install.sh: $*" >&2; }
@@ -57,14 +61,17 @@ awk '/^Inst / { print $2 }' "$tmp/sim" | sort -u >"$tmp/would"
 cat "$tmp/image" "$tmp/would" | sort -u >"$tmp/after"
 log "a fresh machine would install $(wc -l <"$tmp/would") packages"
 
-# dpkg knows a file under the path its package ships (/bin or /usr/bin, merged /usr).
+# dpkg knows a file under the path its package ships (/bin or /usr/bin, merged /usr),
+# and an alternative (/usr/bin/wine) by the file the link ends at.
 owner() {
-  local f=$1 alt
-  case $f in
-    /usr/bin/* | /usr/sbin/* | /usr/lib/*) alt=${f#/usr} ;;
-    *) alt=$f ;;
-  esac
-  dpkg -S "$f" 2>/dev/null || dpkg -S "$alt" 2>/dev/null || true
+  local f
+  for f in "$1" "$(readlink -f "$1")"; do
+    dpkg -S "$f" 2>/dev/null && return
+    case $f in
+      /usr/bin/* | /usr/sbin/* | /usr/lib/*) dpkg -S "${f#/usr}" 2>/dev/null && return ;;
+    esac
+  done
+  true
 }
 
 bad=0
