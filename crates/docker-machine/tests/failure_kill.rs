@@ -172,7 +172,7 @@ fn check_recreated(store: &Path, name: &str, context: &str) {
     assert_pairs(store, true, context);
     let debris: Vec<String> = dir_names(&store.join("machines").join(name))
         .into_iter()
-        .filter(|n| libmachine::store::is_temp_name(n) || n.ends_with(".pending"))
+        .filter(|n| libmachine::fsutil::is_temp_name(n) || n.ends_with(".pending"))
         .collect();
     assert!(debris.is_empty(), "{context}: debris {debris:?}");
     let machines = dir_names(&store.join("machines"));

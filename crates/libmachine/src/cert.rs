@@ -5,11 +5,10 @@
 //! subject only `O=<org>`, random serial below 2^128, valid from the current minute minus
 //! 5 minutes for 1080 days. Files are written atomically.
 
-use crate::options::AuthOptions;
-use crate::store::{
+use crate::fsutil::{
     create_private_dir, go_io_error, recover_pair, sweep_orphans, write_atomic, write_pair_atomic,
-    Store,
 };
+use crate::options::AuthOptions;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue,
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, PublicKeyData,
@@ -444,6 +443,18 @@ pub struct Bootstrapped {
     pub client_regenerated: bool,
 }
 
+/// What bootstrapping needs from the store it runs in (the store implements it, so that
+/// this module stays below the store): where the shared certificates live, the lock that
+/// serialises their writers, and the machines' folders, whose copies can repair a pair a
+/// kill left half-made.
+pub trait CertStore {
+    fn certs_dir(&self) -> PathBuf;
+    /// Held while the shared certificates are checked or written.
+    fn lock_certs(&self) -> std::io::Result<Box<dyn std::any::Any>>;
+    /// Each machine's name and folder.
+    fn machine_dirs(&self) -> Vec<(String, PathBuf)>;
+}
+
 /// The original's `BootstrapCertificates`: make sure the CA and the client pair exist and
 /// are not expired. Valid files are never replaced. Runs under the store's certificate lock,
 /// so concurrent `create`s produce exactly one CA and one client certificate.
@@ -454,22 +465,26 @@ pub struct Bootstrapped {
 /// making the pair again, unless machines still use that CA: then one line says what to do.
 /// When a new CA is made, the client pair is made again too (the old one is signed by a
 /// CA nothing trusts any more).
-pub fn bootstrap(auth: &AuthOptions, store: &Store) -> Result<()> {
+pub fn bootstrap(auth: &AuthOptions, store: &dyn CertStore) -> Result<()> {
     bootstrap_report(auth, store).map(|_| ())
 }
 
 /// [`bootstrap`], telling what it generated.
-pub fn bootstrap_report(auth: &AuthOptions, store: &Store) -> Result<Bootstrapped> {
+pub fn bootstrap_report(auth: &AuthOptions, store: &dyn CertStore) -> Result<Bootstrapped> {
     bootstrap_with(auth, store, false)
 }
 
 /// `regenerate-certs --client-certs`: a new CA and client pair replace the old ones, each
 /// pair in one step, so a kill leaves the old pair or the new one, never a mix.
-pub fn replace_ca_and_client(auth: &AuthOptions, store: &Store) -> Result<Bootstrapped> {
+pub fn replace_ca_and_client(auth: &AuthOptions, store: &dyn CertStore) -> Result<Bootstrapped> {
     bootstrap_with(auth, store, true)
 }
 
-fn bootstrap_with(auth: &AuthOptions, store: &Store, replace: bool) -> Result<Bootstrapped> {
+fn bootstrap_with(
+    auth: &AuthOptions,
+    store: &dyn CertStore,
+    replace: bool,
+) -> Result<Bootstrapped> {
     let cert_dir = if auth.cert_dir.is_empty() {
         store.certs_dir()
     } else {
@@ -589,7 +604,7 @@ fn bootstrap_with(auth: &AuthOptions, store: &Store, replace: bool) -> Result<Bo
 /// Finish a certificate write that a kill interrupted (`certs/*.pending`, see
 /// [`write_pair_atomic`]) before anything reads the certificates. Costs one directory
 /// read when there is nothing to do; errors are left for the command to meet.
-pub fn finish_interrupted(store: &Store) {
+pub fn finish_interrupted(store: &dyn CertStore) {
     let dir = store.certs_dir();
     let pending = fs::read_dir(&dir)
         .into_iter()
@@ -653,7 +668,7 @@ pub fn key_matches_cert(cert_pem: &[u8], key_pem: &[u8]) -> bool {
 
 /// Restore the bad half of a pair from a whole copy that matches the good half: a temp
 /// file a killed write left next to it, or a machine's copy (`machines/*/ca.pem`...).
-fn salvage(cert: &Path, key: &Path, store: &Store) -> bool {
+fn salvage(cert: &Path, key: &Path, store: &dyn CertStore) -> bool {
     let (cert_data, key_data) = (fs::read(cert).ok(), fs::read(key).ok());
     let parses_cert = cert_data
         .as_deref()
@@ -685,7 +700,7 @@ fn salvage(cert: &Path, key: &Path, store: &Store) -> bool {
 }
 
 /// Possible whole copies of `path`: its temp files, then machines' files of that name.
-fn copies_of(path: &Path, store: &Store) -> Vec<PathBuf> {
+fn copies_of(path: &Path, store: &dyn CertStore) -> Vec<PathBuf> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let prefix = format!("{name}.tmp");
     let mut out: Vec<PathBuf> = path
@@ -696,12 +711,12 @@ fn copies_of(path: &Path, store: &Store) -> Vec<PathBuf> {
         .flatten()
         .filter(|e| {
             let n = e.file_name().to_string_lossy().into_owned();
-            n.starts_with(&prefix) && crate::store::is_temp_name(&n)
+            n.starts_with(&prefix) && crate::fsutil::is_temp_name(&n)
         })
         .map(|e| e.path())
         .collect();
-    for machine in store.list().unwrap_or_default() {
-        let copy = store.machine_dir(&machine).join(&*name);
+    for (_, dir) in store.machine_dirs() {
+        let copy = dir.join(&*name);
         if copy.is_file() {
             out.push(copy);
         }
@@ -710,16 +725,16 @@ fn copies_of(path: &Path, store: &Store) -> Vec<PathBuf> {
 }
 
 /// Machines holding a copy of this CA certificate (made with it, so they need it).
-fn machines_with_copy(store: &Store, ca_cert: &Path) -> Vec<String> {
+fn machines_with_copy(store: &dyn CertStore, ca_cert: &Path) -> Vec<String> {
     let Ok(ca) = fs::read(ca_cert) else {
         return Vec::new();
     };
     let name = ca_cert.file_name().unwrap_or_default();
     store
-        .list()
-        .unwrap_or_default()
+        .machine_dirs()
         .into_iter()
-        .filter(|m| fs::read(store.machine_dir(m).join(name)).is_ok_and(|d| d == ca))
+        .filter(|(_, dir)| fs::read(dir.join(name)).is_ok_and(|d| d == ca))
+        .map(|(machine, _)| machine)
         .collect()
 }
 

@@ -222,7 +222,7 @@ fn io_error_text(e: &io::Error) -> String {
         io::ErrorKind::ConnectionReset => "read: connection reset by peer".to_string(),
         io::ErrorKind::BrokenPipe => "write: broken pipe".to_string(),
         io::ErrorKind::InvalidData => e.to_string(),
-        _ => crate::store::go_reason(e),
+        _ => crate::fsutil::go_reason(e),
     }
 }
 

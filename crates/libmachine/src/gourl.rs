@@ -1,4 +1,5 @@
-//! URLs parsed as Go's `net/url.Parse` parsed them (Go 1.12, which built 0.16.2).
+//! URLs parsed as Go's `net/url.Parse` parsed them (Go 1.12, which built 0.16.2), and
+//! `host:port` joined as Go's `net.JoinHostPort` joined it.
 //!
 //! Scripts depend on its lenient cases: `create -d none --url none` stores a relative URL
 //! whose host is empty, and `tcp://h:2376` keeps its port in the host. What Go refused
@@ -38,6 +39,15 @@ impl fmt::Display for UrlError {
 }
 
 impl std::error::Error for UrlError {}
+
+/// `host:port`, with IPv6 literals bracketed (Go's `net.JoinHostPort`).
+pub fn join_host_port(host: &str, port: impl fmt::Display) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
 
 /// `url.Parse(raw)`.
 pub fn parse(raw: &str) -> Result<Url, UrlError> {

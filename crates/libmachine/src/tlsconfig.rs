@@ -5,8 +5,8 @@
 //! aws-lc-rs provider is passed explicitly (no process-wide default is needed).
 
 use crate::cert::{self, certs_from_pem, private_key_from_pem, read_file, CertError};
+use crate::fsutil::go_reason;
 use crate::options::AuthOptions;
-use crate::store::go_reason;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;

@@ -300,7 +300,7 @@ fn remove_never_leaves_a_half_deleted_machine_listed() {
 
 #[test]
 fn orphan_temp_files_are_swept() {
-    use libmachine::store::{is_temp_name, sweep_orphans};
+    use libmachine::fsutil::{is_temp_name, sweep_orphans};
     assert!(is_temp_name("ca-key.pem.tmpAb12Cd"));
     assert!(is_temp_name("config.json.tmp000000"));
     assert!(!is_temp_name("config.json"));
@@ -325,7 +325,7 @@ fn orphan_temp_files_are_swept() {
 
 #[test]
 fn a_pair_write_is_whole_after_any_interruption() {
-    use libmachine::store::{recover_pair, write_pair_atomic};
+    use libmachine::fsutil::{recover_pair, write_pair_atomic};
     let dir = tempfile::tempdir().unwrap();
     let (key, cert) = (dir.path().join("k.pem"), dir.path().join("c.pem"));
     write_pair_atomic((&key, b"k1", 0o600), (&cert, b"c1", 0o644)).unwrap();

@@ -157,7 +157,7 @@ pub(crate) struct AllHosts {
 pub(crate) fn load_all(store: &Store) -> Result<AllHosts, String> {
     let names = store
         .list()
-        .map_err(|e| libmachine::store::go_io_error("open", &store.machines_dir(), &e))?;
+        .map_err(|e| libmachine::fsutil::go_io_error("open", &store.machines_dir(), &e))?;
     let mut all = AllHosts {
         hosts: Vec::with_capacity(names.len()),
         broken: Vec::new(),

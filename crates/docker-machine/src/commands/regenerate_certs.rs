@@ -50,10 +50,10 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
             if done.contains(&key) {
                 continue;
             }
-            libmachine::provision::regenerate_local_certs(&auth, &ctx.store)?;
+            libmachine::host::regenerate_local_certs(&auth, &ctx.store)?;
             done.push(key);
         }
     }
-    super::for_each_machine(ctx, &names, |host| host.regenerate_certs(false))?;
+    super::for_each_machine(ctx, &names, |host| host.regenerate_certs())?;
     Ok(())
 }

@@ -85,7 +85,7 @@ impl HostInfo {
             port: d.ssh_port().ok(),
             user: d.ssh_username(),
             key_path: d.ssh_key_path(),
-            host_key: Some(HostKeyPin::of(d.base())),
+            host_key: Some(d.base().host_key_pin()),
         }
     }
 }

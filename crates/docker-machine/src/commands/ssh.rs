@@ -2,7 +2,7 @@
 //! exit status becomes docker-machine's exit status.
 
 use crate::cli::{help, CmdError, Command, Context};
-use libmachine::ssh::{self, SshTarget};
+use libmachine::ssh;
 
 pub fn command() -> Command {
     Command {
@@ -27,7 +27,7 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
             host.name
         )));
     }
-    let target = SshTarget::from_driver(host.driver.as_ref())?;
+    let target = libmachine::drivers::ssh_target(host.driver.as_ref())?;
     let kind = ssh::default_kind(ctx.globals.bool("native-ssh"));
     let client = ssh::client(&target, kind)?;
     // Everything after the machine name goes to ssh unchanged (options included).

@@ -22,10 +22,10 @@ pub fn machine_key(machine_dir: &Path, own_key: Option<&Path>) -> Result<Machine
     match own_key {
         Some(src) => {
             let src_pub = crate::ssh::keys::public_key_path(src);
-            crate::store::copy_private(src, &private_path)
-                .map_err(|e| anyhow!("{}", crate::store::go_io_error("open", src, &e)))?;
-            crate::store::copy_private(&src_pub, &public_path)
-                .map_err(|e| anyhow!("{}", crate::store::go_io_error("open", &src_pub, &e)))?;
+            crate::fsutil::copy_private(src, &private_path)
+                .map_err(|e| anyhow!("{}", crate::fsutil::go_io_error("open", src, &e)))?;
+            crate::fsutil::copy_private(&src_pub, &public_path)
+                .map_err(|e| anyhow!("{}", crate::fsutil::go_io_error("open", &src_pub, &e)))?;
         }
         None => crate::ssh::keys::generate_key_pair(&private_path)?,
     }

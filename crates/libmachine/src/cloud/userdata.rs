@@ -15,7 +15,7 @@ pub fn load(path: &str, flag: &str, limit: usize) -> Result<Option<Vec<u8>>> {
         Ok(d) => d,
         Err(e) => bail!(
             "unable to read {flag} file: {}",
-            crate::store::go_io_error("open", Path::new(path), &e)
+            crate::fsutil::go_io_error("open", Path::new(path), &e)
         ),
     };
     if data.len() > limit {

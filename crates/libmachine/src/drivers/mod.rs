@@ -139,6 +139,10 @@ impl BaseDriver {
             .join("machines")
             .join(&self.machine_name)
     }
+    /// Where the machine's SSH host key is pinned.
+    pub fn host_key_pin(&self) -> crate::ssh::HostKeyPin {
+        crate::ssh::HostKeyPin::for_machine(&self.machine_dir(), &self.machine_name)
+    }
 }
 
 /// A driver's entry in the registry.
@@ -258,13 +262,20 @@ pub fn driver_json<T: Serialize>(base: &BaseDriver, own: &T) -> Value {
     obj
 }
 
-/// `host:port`, with IPv6 literals bracketed (Go's `net.JoinHostPort`).
-pub fn join_host_port(host: &str, port: impl std::fmt::Display) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
+pub use crate::gourl::join_host_port;
+
+/// Where SSH reaches a driver's machine (`ssh_hostname`, `ssh_port`, `ssh_username`,
+/// `ssh_key_path`; an empty key path means no `-i`), with the host key pinned in the
+/// machine's folder.
+pub fn ssh_target(driver: &dyn Driver) -> Result<crate::ssh::SshTarget> {
+    let key = driver.ssh_key_path();
+    Ok(crate::ssh::SshTarget {
+        host: driver.ssh_hostname()?,
+        port: driver.ssh_port()?,
+        user: driver.ssh_username(),
+        key_path: (!key.is_empty()).then(|| std::path::PathBuf::from(key)),
+        host_key: Some(driver.base().host_key_pin()),
+    })
 }
 
 /// The driver `create` uses without `-d` or `MACHINE_DRIVER`: a local QEMU VM on Linux

@@ -24,12 +24,9 @@
 //! port; finally `systemctl enable docker`.
 
 pub mod engine;
-mod host_ops;
 pub mod os;
 pub mod packages;
 
-pub use host_ops::regenerate_local_certs;
-pub(crate) use host_ops::wait_for_docker;
 pub use os::{detect_family, Family, NotRecognized, OsRelease};
 
 use crate::cert::{self, CertKind, CertOptions};
@@ -481,8 +478,8 @@ fn last_line(text: &str) -> String {
 /// keeping each source file's mode.
 pub fn copy_local_certs(auth: &AuthOptions) -> Result<()> {
     let dir = Path::new(&auth.store_path);
-    crate::store::create_private_dir(dir)
-        .map_err(|e| anyhow!(crate::store::go_io_error("mkdir", dir, &e)))?;
+    crate::fsutil::create_private_dir(dir)
+        .map_err(|e| anyhow!(crate::fsutil::go_io_error("mkdir", dir, &e)))?;
     for (src, name) in [
         (&auth.ca_cert_path, "ca.pem"),
         (&auth.client_cert_path, "cert.pem"),
@@ -496,14 +493,14 @@ pub fn copy_local_certs(auth: &AuthOptions) -> Result<()> {
         let data = std::fs::read(src).map_err(|e| {
             anyhow!(
                 "Error copying certificate: {}",
-                crate::store::go_io_error("open", src, &e)
+                crate::fsutil::go_io_error("open", src, &e)
             )
         })?;
         let mode = file_mode(src);
-        crate::store::write_atomic(&dest, &data, mode).map_err(|e| {
+        crate::fsutil::write_atomic(&dest, &data, mode).map_err(|e| {
             anyhow!(
                 "Error copying certificate: {}",
-                crate::store::go_io_error("open", &dest, &e)
+                crate::fsutil::go_io_error("open", &dest, &e)
             )
         })?;
     }

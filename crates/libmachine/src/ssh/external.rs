@@ -100,7 +100,7 @@ pub fn interactive_args(target: &SshTarget, user_args: &[String]) -> Vec<String>
 /// Windows) have no group or other permission bits.
 pub fn check_key_permissions(path: &Path) -> Result<()> {
     let meta = std::fs::metadata(path)
-        .map_err(|e| anyhow!(crate::store::go_io_error("stat", path, &e)))?;
+        .map_err(|e| anyhow!(crate::fsutil::go_io_error("stat", path, &e)))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -3,7 +3,7 @@
 //! authorized_keys form without a comment (`ssh-rsa AAAA...\n`), both mode 0600.
 //! Ed25519 keys (OpenSSH private key format) are offered to drivers that prefer them.
 
-use crate::store::{go_io_error, write_atomic};
+use crate::fsutil::{go_io_error, write_atomic};
 use anyhow::{anyhow, Context, Result};
 use base64::Engine;
 use russh::keys::ssh_key::{private::Ed25519Keypair, LineEnding, PrivateKey, PublicKey};

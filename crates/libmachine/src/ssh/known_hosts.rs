@@ -32,11 +32,6 @@ impl HostKeyPin {
         }
     }
 
-    /// The pin of the machine a driver drives.
-    pub fn of(driver: &crate::drivers::BaseDriver) -> HostKeyPin {
-        HostKeyPin::for_machine(&driver.machine_dir(), &driver.machine_name)
-    }
-
     /// The keys pinned for the machine (none when the file does not exist yet). Lines
     /// for other names, markers (`@revoked`...) and hashed names are ignored.
     pub fn known_keys(&self) -> Result<Vec<PublicKey>> {
@@ -44,7 +39,7 @@ impl HostKeyPin {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => {
-                return Err(anyhow!(crate::store::go_io_error("open", &self.file, &e)));
+                return Err(anyhow!(crate::fsutil::go_io_error("open", &self.file, &e)));
             }
         };
         Ok(text
@@ -78,14 +73,14 @@ impl HostKeyPin {
         let mut text = match std::fs::read_to_string(&self.file) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(anyhow!(crate::store::go_io_error("open", &self.file, &e))),
+            Err(e) => return Err(anyhow!(crate::fsutil::go_io_error("open", &self.file, &e))),
         };
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
         text.push_str(&self.line(key)?);
-        crate::store::write_atomic(&self.file, text.as_bytes(), 0o600)
-            .map_err(|e| anyhow!(crate::store::go_io_error("open", &self.file, &e)))
+        crate::fsutil::write_atomic(&self.file, text.as_bytes(), 0o600)
+            .map_err(|e| anyhow!(crate::fsutil::go_io_error("open", &self.file, &e)))
     }
 
     /// The `known_hosts` line for `key`: `ALIAS TYPE BASE64\n`.

@@ -30,24 +30,6 @@ pub struct SshTarget {
     pub host_key: Option<HostKeyPin>,
 }
 
-impl SshTarget {
-    /// Where a driver says its machine is reached (`ssh_hostname`, `ssh_port`,
-    /// `ssh_username`, `ssh_key_path`; an empty key path means no `-i`), with the host
-    /// key pinned in the machine's folder.
-    pub fn from_driver(driver: &dyn crate::drivers::Driver) -> Result<SshTarget> {
-        let host = driver.ssh_hostname()?;
-        let port = driver.ssh_port()?;
-        let key = driver.ssh_key_path();
-        Ok(SshTarget {
-            host,
-            port,
-            user: driver.ssh_username(),
-            key_path: (!key.is_empty()).then(|| PathBuf::from(key)),
-            host_key: Some(HostKeyPin::of(driver.base())),
-        })
-    }
-}
-
 /// What a remote command produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Output {

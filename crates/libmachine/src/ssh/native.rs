@@ -4,7 +4,7 @@
 //! exit status apart. Each call opens its own connection on a current-thread runtime.
 
 use super::{HostKeyPin, Output, SshClient, SshTarget};
-use crate::store::go_io_error;
+use crate::fsutil::go_io_error;
 use anyhow::{anyhow, bail, Context, Result};
 use russh::keys::{
     Algorithm, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate,

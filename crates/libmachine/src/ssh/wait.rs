@@ -40,7 +40,7 @@ pub fn wait_for_ssh(client: &dyn SshClient, target: &SshTarget, max_wait: Durati
                 answering_since.get_or_insert_with(Instant::now);
                 format!(
                     "the SSH server at {} answers ({banner}) but `exit 0` failed ({err}): is user {:?} allowed in with {}?",
-                    crate::drivers::join_host_port(&target.host, target.port),
+                    crate::gourl::join_host_port(&target.host, target.port),
                     target.user,
                     match &target.key_path {
                         Some(k) => format!("the key {}", k.display()),
@@ -53,7 +53,7 @@ pub fn wait_for_ssh(client: &dyn SshClient, target: &SshTarget, max_wait: Durati
                 format!(
                     "{} via {}: {why} ({err})",
                     target.user,
-                    crate::drivers::join_host_port(&target.host, target.port)
+                    crate::gourl::join_host_port(&target.host, target.port)
                 )
             }
         };

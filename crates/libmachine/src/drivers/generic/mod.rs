@@ -17,7 +17,7 @@
 
 use super::{join_host_port, BaseDriver, Driver, DriverSpec, HostNotRunning};
 use crate::mcnflag::{DriverOptions, Flag};
-use crate::ssh::{SshClient, SshTarget};
+use crate::ssh::SshClient;
 use crate::state::State;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -148,7 +148,7 @@ impl GenericDriver {
     }
 
     fn ssh(&self) -> Result<Box<dyn SshClient>> {
-        crate::ssh::configured_client(&SshTarget::from_driver(self)?)
+        crate::ssh::configured_client(&super::ssh_target(self)?)
     }
 
     fn engine_port(&self) -> Result<u16> {
@@ -212,11 +212,11 @@ impl Driver for GenericDriver {
         let src = Path::new(&self.own.ssh_key);
         let name = src.file_name().context("SSH key path has no file name")?;
         let dest = self.base.machine_dir().join(name);
-        crate::store::copy_private(src, &dest)?;
+        crate::fsutil::copy_private(src, &dest)?;
         let public = src.with_file_name(format!("{}.pub", name.to_string_lossy()));
         if public.exists() {
             let dest_pub = dest.with_file_name(format!("{}.pub", name.to_string_lossy()));
-            if let Err(err) = crate::store::copy_private(&public, &dest_pub) {
+            if let Err(err) = crate::fsutil::copy_private(&public, &dest_pub) {
                 crate::debug!("could not copy the public key {}: {err}", public.display());
             }
         }

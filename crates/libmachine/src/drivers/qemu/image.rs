@@ -90,7 +90,7 @@ pub fn fetch(store_path: &Path, url: &str, expected: Option<&str>, quiet: bool) 
         // A damaged or different file: fetch it again.
         let _ = fs::remove_file(&dest);
     }
-    crate::store::create_private_dir(dest.parent().expect("cache dir"))?;
+    crate::fsutil::create_private_dir(dest.parent().expect("cache dir"))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".download")
         .tempfile_in(dest.parent().expect("cache dir"))?;
@@ -103,7 +103,7 @@ pub fn fetch(store_path: &Path, url: &str, expected: Option<&str>, quiet: bool) 
     }
     tmp.as_file().sync_all()?;
     tmp.persist(&dest).map_err(|e| e.error)?;
-    crate::store::write_atomic(&sum_file, actual.as_bytes(), 0o644)?;
+    crate::fsutil::write_atomic(&sum_file, actual.as_bytes(), 0o644)?;
     Ok(dest)
 }
 
@@ -161,7 +161,7 @@ fn download(url: &str, out: &mut fs::File, quiet: bool) -> Result<String> {
 /// file from under a machine. Copies once per content.
 pub fn import_local(store_path: &Path, path: &Path) -> Result<PathBuf> {
     let meta = fs::metadata(path)
-        .map_err(|e| anyhow::anyhow!("{}", crate::store::go_io_error("stat", path, &e)))?;
+        .map_err(|e| anyhow::anyhow!("{}", crate::fsutil::go_io_error("stat", path, &e)))?;
     if !meta.is_file() {
         bail!("{} is not a file", path.display());
     }
@@ -172,7 +172,7 @@ pub fn import_local(store_path: &Path, path: &Path) -> Result<PathBuf> {
         base_name(&path.to_string_lossy())
     ));
     if !dest.exists() {
-        crate::store::create_private_dir(dest.parent().expect("cache dir"))?;
+        crate::fsutil::create_private_dir(dest.parent().expect("cache dir"))?;
         let tmp = tempfile::Builder::new()
             .prefix(".import")
             .tempfile_in(dest.parent().expect("cache dir"))?;
@@ -191,7 +191,7 @@ pub fn import_local(store_path: &Path, path: &Path) -> Result<PathBuf> {
 pub fn disk_format(path: &Path) -> Result<&'static str> {
     let mut head = vec![0u8; 2048];
     let mut f = fs::File::open(path)
-        .map_err(|e| anyhow::anyhow!("{}", crate::store::go_io_error("open", path, &e)))?;
+        .map_err(|e| anyhow::anyhow!("{}", crate::fsutil::go_io_error("open", path, &e)))?;
     let n = read_up_to(&mut f, &mut head)?;
     let head = &head[..n];
     if head.starts_with(b"QFI\xfb") {

@@ -404,7 +404,7 @@ impl Driver for QemuDriver {
 
     fn create(&mut self) -> Result<()> {
         let dir = self.dir();
-        crate::store::create_private_dir(&dir)?;
+        crate::fsutil::create_private_dir(&dir)?;
         let (base, format) = self.resolve_image()?;
         self.own.base_image = base.to_string_lossy().into_owned();
         self.own.base_format = format.to_string();
@@ -429,7 +429,7 @@ impl Driver for QemuDriver {
         // The VM's SSH host key is made here and pinned before the first boot, so even
         // the first connection is checked.
         let (host_private, host_public) = crate::ssh::keys::ed25519_pair()?;
-        crate::ssh::HostKeyPin::of(&self.base).record(&host_public)?;
+        self.base.host_key_pin().record(&host_public)?;
         let host_key = seed::HostKey {
             private_openssh: host_private,
             public_openssh: host_public
@@ -449,7 +449,7 @@ impl Driver for QemuDriver {
             &seed::user_data(name, &self.base.ssh_user, &public, &host_key),
             &seed::meta_data(&instance, name),
         )?;
-        crate::store::write_atomic(&dir.join("seed.img"), &seed, 0o600)?;
+        crate::fsutil::write_atomic(&dir.join("seed.img"), &seed, 0o600)?;
 
         self.log(&format!("Creating a {} MB disk...", self.own.disk_size));
         let size = u64::try_from(self.own.disk_size).unwrap_or(20000);

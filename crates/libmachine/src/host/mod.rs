@@ -1,5 +1,8 @@
 //! A machine: its name, driver and options, as stored in `config.json` (version 3).
 
+mod ops;
+pub use ops::regenerate_local_certs;
+
 use crate::drivers::Driver;
 use crate::options::HostOptions;
 use crate::state::State;
@@ -102,7 +105,7 @@ impl Host {
     /// listens on the Docker URL's port (the original always checked 2376).
     /// Drivers without SSH (none) have nothing to wait for.
     fn wait_for_docker(&mut self) -> Result<()> {
-        crate::provision::wait_for_docker(self)
+        ops::wait_for_docker(self)
     }
 
     fn file(&self) -> HostFile<'_> {

@@ -1,22 +1,21 @@
-//! The machine-level operations built on provisioning: `provision`, `regenerate-certs`,
+//! The machine-level operations built on provisioning (host above provision): `provision`, `regenerate-certs`,
 //! `upgrade` and the daemon wait after `start`/`restart` (methods of [`Host`]).
 
-use super::{engine, Provisioner, Target, DEFAULT_SSH_WAIT};
-use crate::host::Host;
+use super::Host;
+use crate::cert::CertStore;
 use crate::options::AuthOptions;
+use crate::provision::{engine, Provisioner, Target, DEFAULT_SSH_WAIT};
 use crate::ssh::wait_for_ssh;
 use crate::ssh::{SshClient, SshTarget};
 use crate::state::State;
-use crate::store::Store;
 use crate::tlsconfig;
 use anyhow::{anyhow, Result};
-use std::path::Path;
 use std::time::Duration;
 
 impl Host {
     /// Where SSH reaches the machine (from the driver).
     pub fn ssh_target(&self) -> Result<SshTarget> {
-        SshTarget::from_driver(self.driver.as_ref())
+        crate::drivers::ssh_target(self.driver.as_ref())
     }
 
     /// An SSH client for the machine (external `ssh` or the built-in one, see
@@ -66,12 +65,9 @@ impl Host {
     /// `regenerate-certs`: a new server certificate (with the machine's current address in
     /// its names), copied to the machine, and the daemon restarted with it. Docker is not
     /// reinstalled: only the certificate and configuration part of provisioning runs.
-    /// With `client_certs`, the CA and client certificate are replaced first (which
-    /// invalidates every other machine using that CA until it is regenerated too).
-    pub fn regenerate_certs(&mut self, client_certs: bool) -> Result<()> {
-        if client_certs {
-            regenerate_local_certs(&self.options.auth, &self.store())?;
-        }
+    /// (`--client-certs` replaces the CA and client certificate first, once per set of
+    /// files: [`regenerate_local_certs`].)
+    pub fn regenerate_certs(&mut self) -> Result<()> {
         let client = self.connect(DEFAULT_SSH_WAIT)?;
         let provisioner = Provisioner::detect(client.as_ref())?;
         provisioner.configure_auth(&self.provision_target()?)?;
@@ -109,15 +105,6 @@ impl Host {
         }
         Err(tlsconfig::cert_check_failure(&url, &last))
     }
-
-    /// The store this machine lives in (for the certificate lock).
-    fn store(&self) -> Store {
-        let certs = Path::new(&self.options.auth.cert_dir);
-        match certs.parent() {
-            Some(p) if !self.options.auth.cert_dir.is_empty() => Store::new(p),
-            _ => Store::new(&self.driver.base().store_path),
-        }
-    }
 }
 
 /// After `start`/`restart`: wait for SSH, detect the OS again and wait until the daemon
@@ -135,7 +122,7 @@ pub(crate) fn wait_for_docker(host: &mut Host) -> Result<()> {
 
 /// `regenerate-certs --client-certs`: replace the CA and the client certificate (the
 /// original only replaced missing or expired ones: bug 7 in docs/original-bugs.md).
-pub fn regenerate_local_certs(auth: &AuthOptions, store: &Store) -> Result<()> {
+pub fn regenerate_local_certs(auth: &AuthOptions, store: &dyn CertStore) -> Result<()> {
     crate::info!("Regenerating local certificates");
     crate::cert::replace_ca_and_client(auth, store)
         .map(|_| ())
