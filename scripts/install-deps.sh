@@ -3,7 +3,8 @@
 # `env` is evaluated by, OpenSSH (client, server, sftp for scp), rsync and sshfs, GNU time
 # and openssl for the benchmarks; then the VM test bed's own packages (QEMU, debootstrap),
 # which tests/testbed/install-deps.sh installs carefully (it never replaces the machine's
-# qemu-utils backport with an older QEMU).
+# qemu-utils backport with an older QEMU). xorriso makes the boot2docker ISO images
+# (ISO9660, volume label Boot2Docker-vX.Y.Z) that the ISO cache tests serve.
 # Idempotent: installs only what is missing; `apt-get update` only when lists are old.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,7 @@ packages=(
   docker.io zsh fish tcsh
   openssh-client openssh-server openssh-sftp-server rsync sshfs fuse3 sudo
   python3 curl ca-certificates iproute2 procps time openssl
+  xorriso
 )
 
 installed() {

@@ -11,7 +11,7 @@ use crate::download::{self, Progress};
 use crate::log;
 use anyhow::{anyhow, bail, Context, Result};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub const ISO_FILENAME: &str = "boot2docker.iso";
 /// boot2docker's releases on GitHub; `/latest` is appended for the latest one.
@@ -36,6 +36,8 @@ pub struct B2dCache {
     /// The releases API URL used when no boot2docker URL is given (tests serve their own).
     api_url: String,
     progress: Progress,
+    /// Where the Info/Warn lines go when not to the log (tests read them).
+    lines: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 impl B2dCache {
@@ -44,6 +46,7 @@ impl B2dCache {
             store_path: store_path.to_path_buf(),
             api_url: DEFAULT_API_URL.to_string(),
             progress: Progress::for_stdout(),
+            lines: None,
         }
     }
 
@@ -56,6 +59,19 @@ impl B2dCache {
     pub fn with_progress(mut self, progress: Progress) -> B2dCache {
         self.progress = progress;
         self
+    }
+
+    /// Collect the Info/Warn lines in `sink` instead of printing them.
+    pub fn with_lines(mut self, sink: Arc<Mutex<Vec<String>>>) -> B2dCache {
+        self.lines = Some(sink);
+        self
+    }
+
+    fn say(&self, line: &str) {
+        match &self.lines {
+            Some(sink) => sink.lock().unwrap().push(line.to_string()),
+            None => log::info(line),
+        }
     }
 
     pub fn cache_dir(&self) -> PathBuf {
@@ -73,7 +89,7 @@ impl B2dCache {
         self.update_iso_cache(iso_url)?;
         let dest = machine_dir.join(ISO_FILENAME);
         if iso_url.is_empty() {
-            log::info(&format!(
+            self.say(&format!(
                 "Copying {} to {}...",
                 self.cached_iso().display(),
                 dest.display()
@@ -90,7 +106,7 @@ impl B2dCache {
     pub fn update_iso_cache(&self, iso_url: &str) -> Result<()> {
         let cached = self.cached_iso();
         if !self.cache_dir().exists() {
-            log::info(&format!(
+            self.say(&format!(
                 "Image cache directory does not exist, creating it at {}...",
                 self.cache_dir().display()
             ));
@@ -99,22 +115,26 @@ impl B2dCache {
         let exists = cached.is_file();
         if !iso_url.is_empty() {
             if exists {
-                log::warn(&format!("Boot2Docker URL was explicitly set to {iso_url:?} at create time, so Docker Machine cannot upgrade this machine to the latest version."));
+                self.say(&format!("Boot2Docker URL was explicitly set to {iso_url:?} at create time, so Docker Machine cannot upgrade this machine to the latest version."));
             }
             // An ISO from an explicit URL is not cached.
             return Ok(());
         }
         if !exists {
-            log::info(
-                "No default Boot2Docker ISO found locally, downloading the latest release...",
-            );
-            return self.download_latest();
+            self.say("No default Boot2Docker ISO found locally, downloading the latest release...");
+            return self.download_latest().map_err(|e| {
+                anyhow!(
+                    "no {ISO_FILENAME} in {} and the latest release cannot be downloaded: {}",
+                    self.cache_dir().display(),
+                    log::one_line(&format!("{e:#}"))
+                )
+            });
         }
         let local = match iso::version(&cached) {
             Ok(v) => Some(v),
             Err(e) => {
-                log::warn(&format!(
-                    "Unable to get the local Boot2Docker ISO version:  {e}"
+                self.say(&format!(
+                    "Unable to get the local Boot2Docker ISO version: {e}"
                 ));
                 None
             }
@@ -122,18 +142,18 @@ impl B2dCache {
         let latest = match self.latest_tag(&self.api_url) {
             Ok(tag) => tag,
             Err(e) => {
-                log::warn(&format!("Unable to get the latest Boot2Docker ISO release version: {}; using the ISO in {} as it is", log::one_line(&format!("{e:#}")), cached.display()));
+                self.say(&format!("Unable to get the latest Boot2Docker ISO release version: {}; using the ISO in {} as it is", log::one_line(&format!("{e:#}")), cached.display()));
                 return Ok(());
             }
         };
         if local.as_deref() == Some(latest.as_str()) {
             return Ok(());
         }
-        log::info("Default Boot2Docker ISO is out-of-date, downloading the latest release...");
+        self.say("Default Boot2Docker ISO is out-of-date, downloading the latest release...");
         let url = self.download_url(&self.api_url, &latest)?;
-        log::info(&format!("Downloading {} from {url}...", cached.display()));
+        self.say(&format!("Downloading {} from {url}...", cached.display()));
         if let Err(e) = self.fetch(&url, &cached) {
-            log::warn(&format!(
+            self.say(&format!(
                 "Unable to download the latest Boot2Docker ISO: {}; using the ISO in {} as it is",
                 log::one_line(&format!("{e:#}")),
                 cached.display()
@@ -144,7 +164,7 @@ impl B2dCache {
 
     fn download_latest(&self) -> Result<()> {
         let url = self.release_url(&self.api_url)?;
-        log::info(&format!(
+        self.say(&format!(
             "Downloading {} from {url}...",
             self.cached_iso().display()
         ));
@@ -158,7 +178,7 @@ impl B2dCache {
             return Ok(url.to_string());
         };
         let tag = self.latest_tag(url)?;
-        log::info(&format!(
+        self.say(&format!(
             "Latest release for {}/{}/{} is {tag}",
             parts.web_host, parts.org, parts.repo
         ));
