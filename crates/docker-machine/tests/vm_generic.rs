@@ -78,29 +78,8 @@ fn vm_generic_end_to_end() {
 
     // create: waits for SSH and cloud-init itself, installs docker.io from the mirror.
     let t = Instant::now();
-    let out = dm_timed(
-        &store,
-        &[
-            "create",
-            "-d",
-            "generic",
-            "--generic-ip-address",
-            "127.0.0.1",
-            "--generic-ssh-port",
-            &ssh_port,
-            "--generic-ssh-user",
-            &user,
-            "--generic-ssh-key",
-            &key,
-            "--generic-engine-port",
-            &docker_port,
-            "--generic-engine-listen-port",
-            "2376",
-            "--engine-install-url",
-            LOCAL_INSTALL_URL,
-            "g1",
-        ],
-    );
+    let args = create_generic_args(&vm, &["--engine-install-url", LOCAL_INSTALL_URL], "g1");
+    let out = dm_timed(&store, &args.iter().map(String::as_str).collect::<Vec<_>>());
     phase("create g1", t);
     assert_eq!(out.code, 0, "create: {out:?}");
     let store_s = store.display().to_string();

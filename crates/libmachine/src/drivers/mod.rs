@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub mod generic;
+pub mod hyperv;
 pub mod none;
 pub mod qemu;
 pub mod unimplemented;
@@ -18,7 +19,6 @@ mod azure;
 mod digitalocean;
 mod exoscale;
 mod google;
-mod hyperv;
 mod openstack;
 mod rackspace;
 mod softlayer;
