@@ -32,7 +32,7 @@ for f in ca.pem server.pem serverkey.pem; do
   vm put "$dir" "$tmp/$f" "/tmp/b2d-$f"
 done
 vm ssh "$dir" 'sudo sh -c "set -e
-systemctl disable --now docker.service docker.socket >/dev/null 2>&1
+systemctl disable --now docker.service docker.socket >/dev/null 2>&1 || true
 systemctl mask docker.service docker.socket >/dev/null 2>&1
 rm -f /etc/os-release && install -m 644 /tmp/b2d-os-release /etc/os-release
 install -m 755 /tmp/b2d-sethostname /usr/bin/sethostname
