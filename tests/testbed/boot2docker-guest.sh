@@ -38,7 +38,8 @@ rm -f /etc/os-release && install -m 644 /tmp/b2d-os-release /etc/os-release
 install -m 755 /tmp/b2d-sethostname /usr/bin/sethostname
 install -m 755 /tmp/b2d-init.d-docker /etc/init.d/docker
 mkdir -p /var/lib/boot2docker/tls
-install -m 644 /tmp/b2d-ca.pem /tmp/b2d-server.pem /var/lib/boot2docker/tls/
-install -m 600 /tmp/b2d-serverkey.pem /var/lib/boot2docker/tls/
+install -m 644 /tmp/b2d-ca.pem /var/lib/boot2docker/tls/ca.pem
+install -m 644 /tmp/b2d-server.pem /var/lib/boot2docker/tls/server.pem
+install -m 600 /tmp/b2d-serverkey.pem /var/lib/boot2docker/tls/serverkey.pem
 rm -f /tmp/b2d-*
 /etc/init.d/docker start"'
