@@ -3,6 +3,7 @@
 # the library stays a one-way graph (docs/architecture.md). Each top-level module of
 # crates/libmachine/src has a rank below; a file may name `crate::X` only for an X of a
 # lower rank. A module missing from the list fails too: place a new module on purpose.
+# Unit-test files (`tests.rs`) may use anything: they are not part of the graph.
 set -euo pipefail
 cd "$(dirname "$0")/../crates/libmachine/src"
 
@@ -35,7 +36,7 @@ for m in $modules; do
 done
 [[ $bad -eq 0 ]] || exit 1
 
-for f in $(find . -name '*.rs' | sort); do
+for f in $(find . -name '*.rs' ! -name tests.rs | sort); do
   m=${f#./}
   m=${m%%/*}
   m=${m%.rs}

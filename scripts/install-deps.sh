@@ -6,7 +6,8 @@
 # (QEMU from the same suite as the machine's qemu-utils backport). moto's EC2 emulator
 # (PyPI `moto[server]`, for the amazonec2 tests and bench/ec2.sh) goes into a venv under
 # the user's cache directory, outside the repository; python3-venv lets Debian's python3
-# make one.
+# make one. xorriso makes the boot2docker ISO images (ISO9660, volume label
+# Boot2Docker-vX.Y.Z) that the ISO cache tests serve.
 # Idempotent: installs only what is missing; `apt-get update` only when lists are old.
 # scripts/check-install.sh simulates this script on a fresh machine's package state.
 set -euo pipefail
@@ -22,6 +23,8 @@ packages=(
   # The Windows binary: cross-linked by mingw-w64 (nasm for aws-lc's assembly), then run
   # under wine by crates/docker-machine/tests/wine.rs.
   gcc-mingw-w64-x86-64 nasm wine wine64
+  # The boot2docker ISO images the ISO cache tests serve.
+  xorriso
 )
 
 mapfile -t missing < <(dm_missing "${packages[@]}")

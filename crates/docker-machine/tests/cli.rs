@@ -214,6 +214,8 @@ fn create_refusals_leave_nothing_behind() {
         (&["create", "-d", "none", "--url", "tcp://a:1", "a", "b", "c"], 1, "Invalid command line. Found extra arguments [b c]\n"),
         (&["create", "-d", "none", "--url", "tcp://a:1", "--swarm-discovery", "nope", "m"], 1, "Error parsing swarm discovery: Swarm Discovery URL was in the wrong format: nope\n"),
         (&["create", "-d", "generic", "--generic-ip-address", "127.0.0.1", "--generic-ssh-key", "/nonexistent/key", "g"], 3, "Error with pre-create check: \"SSH key does not exist: \\\"/nonexistent/key\\\"\"\n"),
+        #[cfg(not(windows))]
+        (&["create", "-d", "hyperv", "--hyperv-virtual-switch", "External Wireless", "local-docker01"], 3, "Error with pre-create check: \"Hyper-V needs Windows: the hyperv driver drives Hyper-V through powershell.exe and its Hyper-V module, which exist only on Windows\"\n"),
     ];
     for (args, code, stderr) in cases {
         let out = run(store.path(), args);

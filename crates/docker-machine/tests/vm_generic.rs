@@ -1,7 +1,8 @@
 //! The generic driver end to end against a real Debian 12 VM (QEMU, `tests/testbed/`),
 //! through the real binary: create (Docker installed by provisioning from Debian's
 //! mirror), ls, env + docker, ssh, scp, regenerate-certs, provision, failing creates,
-//! rm. One test function on one VM (VMs are slow); steps run in order.
+//! rm; then the boot2docker provisioner on the same VM made to look like boot2docker.
+//! One test function on one VM (VMs are slow); steps run in order.
 //!
 //! Runs only with `DM_VM_TESTS=1` (root, QEMU, the Debian mirror reachable; about 10
 //! minutes on 2 cores with TCG). Otherwise it prints why and passes.
@@ -78,29 +79,8 @@ fn vm_generic_end_to_end() {
 
     // create: waits for SSH and cloud-init itself, installs docker.io from the mirror.
     let t = Instant::now();
-    let out = dm_timed(
-        &store,
-        &[
-            "create",
-            "-d",
-            "generic",
-            "--generic-ip-address",
-            "127.0.0.1",
-            "--generic-ssh-port",
-            &ssh_port,
-            "--generic-ssh-user",
-            &user,
-            "--generic-ssh-key",
-            &key,
-            "--generic-engine-port",
-            &docker_port,
-            "--generic-engine-listen-port",
-            "2376",
-            "--engine-install-url",
-            LOCAL_INSTALL_URL,
-            "g1",
-        ],
-    );
+    let args = create_generic_args(&vm, &["--engine-install-url", LOCAL_INSTALL_URL], "g1");
+    let out = dm_timed(&store, &args.iter().map(String::as_str).collect::<Vec<_>>());
     phase("create g1", t);
     assert_eq!(out.code, 0, "create: {out:?}");
     let store_s = store.display().to_string();
@@ -428,6 +408,9 @@ fn vm_generic_end_to_end() {
     assert!(out.stdout.contains("clean"), "{out:?}");
 
     plugin_machine_on_the_vm(&store, &vm, &busybox);
+    let t = Instant::now();
+    boot2docker_on_the_same_vm(&vm, &store, &busybox);
+    phase("boot2docker provisioner", t);
 
     eprintln!("[vm test] total {:.1} s", t0.elapsed().as_secs_f64());
     drop(vm);
@@ -521,8 +504,129 @@ fn plugin_machine_on_the_vm(store: &Path, vm: &Vm, busybox: &Path) {
         "{out:?}"
     );
     assert!(!store.join("machines/p1").exists());
+    // The next phase reaches the VM's Docker port as before.
+    let out = vm.ssh(&format!(
+        "sudo iptables -t nat -D PREROUTING -p tcp --dport 2376 -j REDIRECT --to-ports {docker_port}"
+    ));
+    assert_eq!(out.code, 0, "{out:?}");
     eprintln!(
         "[vm test] phase plugin machine: {:.1} s",
         t.elapsed().as_secs_f64()
     );
+}
+
+/// The boot2docker provisioner on the same VM, made to present itself as boot2docker
+/// (`tests/testbed/boot2docker-guest.sh`: boot2docker's os-release, `sethostname`, an
+/// `/etc/init.d/docker` reading `/var/lib/boot2docker/profile`, the daemon already
+/// running with its own TLS, systemd's docker units masked). No real boot2docker ISO can
+/// be fetched or booted here, so the machine is reached with the generic driver and the
+/// provisioner is picked from os-release as on a boot2docker VM. Run after `g1` is
+/// removed, on the Docker provisioning installed (boot2docker ships its own).
+fn boot2docker_on_the_same_vm(vm: &Vm, store: &Path, busybox: &Path) {
+    let out = run(std::process::Command::new("bash")
+        .arg(testbed("boot2docker-guest.sh"))
+        .arg(&vm.dir));
+    assert_eq!(out.code, 0, "boot2docker-guest.sh: {out:?}");
+
+    let t = Instant::now();
+    let args = create_generic_args(
+        vm,
+        &[
+            "--engine-label",
+            "env=b2d",
+            "--engine-env",
+            "B2D_TEST=yes it works",
+            // The lookalike masks docker.socket, which the generic driver's cleanup restarts.
+            "--generic-keep-remote-config",
+        ],
+        "b2d1",
+    );
+    let out = dm_timed(store, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    eprintln!(
+        "[vm test] boot2docker create (provisioning included): {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    assert_eq!(out.code, 0, "create: {out:?}");
+    let got = lines(&out.stdout);
+    let from = got
+        .iter()
+        .position(|l| *l == "Detecting the provisioner...")
+        .unwrap_or_else(|| panic!("{out:?}"));
+    assert_eq!(
+        got[from..from + 7],
+        [
+            "Detecting the provisioner...",
+            "Provisioning with boot2docker...",
+            "Copying certs to the local machine directory...",
+            "Copying certs to the remote machine...",
+            "Setting Docker configuration on the remote daemon...",
+            "Checking connection to Docker...",
+            "Docker is up and running!",
+        ],
+        "{out:?}"
+    );
+
+    // What the provisioner left on the machine.
+    let ssh = |cmd: &str| {
+        let out = dm(store, &["ssh", "b2d1", cmd]);
+        assert_eq!(out.code, 0, "{cmd}: {out:?}");
+        out.stdout
+    };
+    let profile = ssh("cat /var/lib/boot2docker/profile");
+    assert!(
+        profile.contains("EXTRA_ARGS='\n--label env=b2d\n--label provider=generic\n\n'\n"),
+        "{profile}"
+    );
+    assert!(
+        profile.contains("DOCKER_HOST='-H tcp://0.0.0.0:2376'\n"),
+        "{profile}"
+    );
+    assert!(
+        profile.contains("export \"B2D_TEST=yes it works\"\n"),
+        "{profile}"
+    );
+    assert_eq!(
+        ssh("ls /var/lib/boot2docker/ | grep pem"),
+        "ca.pem\nserver-key.pem\nserver.pem\n"
+    );
+    assert_eq!(
+        ssh("stat -c %a /var/lib/boot2docker/server-key.pem"),
+        "600\n"
+    );
+    assert_eq!(ssh("hostname"), "b2d1\n");
+    assert_eq!(ssh("cat /var/lib/boot2docker/etc/hostname"), "b2d1\n");
+    // The daemon was restarted by the init script with the profile: label and env seen.
+    let out = ssh("sudo /etc/init.d/docker status && sudo docker info --format '{{.Labels}}'");
+    assert!(
+        out.contains("env=b2d") && out.contains("provider=generic"),
+        "{out}"
+    );
+    let out =
+        ssh("sudo cat /proc/$(cat /var/run/docker.pid)/environ | tr '\\0' '\\n' | grep B2D_TEST");
+    assert_eq!(out, "B2D_TEST=yes it works\n");
+
+    // The real docker CLI through env, with the machine's certificates.
+    let docker = |script: &str| docker_on(store, "b2d1", busybox, script);
+    let out = docker(
+        "docker load -i \"$BUSYBOX\" >/dev/null; docker run --rm busybox echo hello boot2docker",
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.lines().any(|l| l == "hello boot2docker"),
+        "{out:?}"
+    );
+
+    // regenerate-certs: a new server certificate through the same init script.
+    let before = ssh("sudo sha256sum /var/lib/boot2docker/server.pem");
+    let out = dm(store, &["regenerate-certs", "-f", "b2d1"]);
+    assert_eq!(out.code, 0, "regenerate-certs: {out:?}");
+    assert_ne!(
+        ssh("sudo sha256sum /var/lib/boot2docker/server.pem"),
+        before
+    );
+    let out = docker("docker run --rm busybox echo again");
+    assert_eq!(out.code, 0, "{out:?}");
+
+    let out = dm(store, &["rm", "-y", "b2d1"]);
+    assert_eq!(out.code, 0, "{out:?}");
 }

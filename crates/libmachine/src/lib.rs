@@ -5,11 +5,15 @@
 //! * [`drivers`]: the driver trait, registry and drivers
 //! * [`mcnflag`]: flag definitions shared by the CLI and the drivers
 //! * [`jsonfmt`]: JSON as Go writes it
+//! * [`runner`]: how drivers run external tools (and the scripted fake tests use)
+//! * [`download`] and [`boot2docker`]: image downloads, the boot2docker ISO cache and seed disk
 
+pub mod boot2docker;
 pub mod cert;
 pub mod cloud;
 pub mod create;
 pub mod dockerclient;
+pub mod download;
 pub mod drivers;
 pub mod fsutil;
 pub mod gob;
@@ -21,6 +25,7 @@ pub mod mcnflag;
 pub mod migrate;
 pub mod options;
 pub mod provision;
+pub mod runner;
 pub mod shell;
 pub mod ssh;
 pub mod state;

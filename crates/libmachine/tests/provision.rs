@@ -32,6 +32,7 @@ fn os_release_detection_table() {
         ("opensuse-leap", "NAME=\"openSUSE Leap\"\nID=\"opensuse-leap\"\nID_LIKE=\"suse opensuse\"\nVERSION_ID=\"15.5\"\n", Ok("SUSE")),
         ("sles", "NAME=\"SLES\"\nID=\"sles\"\nID_LIKE=\"suse\"\nVERSION_ID=\"15.5\"\n", Ok("SUSE")),
         ("alpine", "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19.1\n", Ok("alpine")),
+        ("boot2docker", B2D_OS_RELEASE, Ok("boot2docker")),
         // The original did not recognise Mint (ID_LIKE ignored): fixed, it is Ubuntu.
         ("linuxmint 21", "NAME=\"Linux Mint\"\nID=linuxmint\nID_LIKE=\"ubuntu debian\"\nVERSION_ID=\"21.2\"\n", Ok("ubuntu(systemd)")),
         ("unknown", "NAME=\"Plan 9\"\nID=plan9\nVERSION_ID=4\n", Err("OS type not recognized")),
@@ -258,24 +259,32 @@ fn written(commands: &[String], path: &str) -> Option<(Vec<u8>, String)> {
     ))
 }
 
-#[test]
-fn debian_run_against_a_scripted_machine() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = libmachine::Store::new(dir.path());
+/// The auth options of machine `name` in `store`, as create sets them.
+fn machine_auth(store: &libmachine::Store, name: &str) -> AuthOptions {
     let certs = store.certs_dir();
-    let machine_dir = store.machine_dir("g1");
+    let md = store.machine_dir(name);
     let p = |d: &std::path::Path, f: &str| d.join(f).to_string_lossy().into_owned();
-    let auth = AuthOptions {
+    AuthOptions {
         cert_dir: certs.to_string_lossy().into_owned(),
         ca_cert_path: p(&certs, "ca.pem"),
         ca_private_key_path: p(&certs, "ca-key.pem"),
         client_cert_path: p(&certs, "cert.pem"),
         client_key_path: p(&certs, "key.pem"),
-        server_cert_path: p(&machine_dir, "server.pem"),
-        server_key_path: p(&machine_dir, "server-key.pem"),
-        store_path: machine_dir.to_string_lossy().into_owned(),
-        server_cert_sans: Some(vec!["g1.example".into()]),
+        server_cert_path: p(&md, "server.pem"),
+        server_key_path: p(&md, "server-key.pem"),
+        store_path: md.to_string_lossy().into_owned(),
         ..Default::default()
+    }
+}
+
+#[test]
+fn debian_run_against_a_scripted_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = libmachine::Store::new(dir.path());
+    let machine_dir = store.machine_dir("g1");
+    let auth = AuthOptions {
+        server_cert_sans: Some(vec!["g1.example".into()]),
+        ..machine_auth(&store, "g1")
     };
     libmachine::cert::bootstrap(&auth, &store).unwrap();
     let engine = compat_engine_options();
@@ -480,4 +489,89 @@ fn unprovisionable_machines_fail_before_installing() {
             "nothing installed or changed: {sent:#?}"
         );
     }
+}
+
+/// boot2docker's os-release (the ISO's `/etc/os-release`).
+const B2D_OS_RELEASE: &str = "NAME=Boot2Docker\nVERSION=19.03.12\nID=boot2docker\nID_LIKE=tcl\nVERSION_ID=19.03.12\nPRETTY_NAME=\"Boot2Docker 19.03.12 (TCL 10.1)\"\n";
+
+#[test]
+fn boot2docker_run_against_a_scripted_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = libmachine::Store::new(dir.path());
+    let md = store.machine_dir("b1");
+    let auth = machine_auth(&store, "b1");
+    libmachine::cert::bootstrap(&auth, &store).unwrap();
+    let engine = EngineOptions {
+        labels: Some(vec!["env=dev".into()]),
+        ..Default::default()
+    };
+    let swarm = SwarmOptions::default();
+    let target = Target {
+        machine_name: "b1",
+        driver_name: "hyperv",
+        ip: "172.20.0.5".into(),
+        daemon_port: 2376,
+        engine: &engine,
+        swarm: &swarm,
+        auth: &auth,
+    };
+    let fake = FakeDebian::new().answering("cat /etc/os-release", B2D_OS_RELEASE, 0);
+    let provisioner = Provisioner::detect(&fake).unwrap();
+    assert_eq!(provisioner.family, Family::Boot2Docker);
+    assert_eq!(provisioner.family.name(), "boot2docker");
+    provisioner.provision(&target).unwrap();
+    let sent = fake.sent();
+    // Every command, uploads shown by their target: nothing is installed, no systemd.
+    let shown: Vec<String> = sent
+        .iter()
+        .map(|c| match c.split("base64 -d > ").nth(1) {
+            Some(rest) => format!("write {}", rest.split(".tmp").next().unwrap()),
+            None => c.clone(),
+        })
+        .collect();
+    let ss = "if ! type ss >/dev/null 2>&1; then netstat -tln; else ss -tln; fi";
+    assert_eq!(
+        shown,
+        [
+            "cat /etc/os-release",
+            "test -x /etc/init.d/docker",
+            "sudo /usr/bin/sethostname b1 && sudo mkdir -p /var/lib/boot2docker/etc && echo \"b1\" | sudo tee /var/lib/boot2docker/etc/hostname",
+            ss,
+            "sudo mkdir -p /var/lib/boot2docker",
+            "sudo /etc/init.d/docker stop",
+            "if ip link show docker0 >/dev/null 2>&1; then sudo ip link delete docker0; fi",
+            "sudo mkdir -p /var/lib/boot2docker",
+            "write /var/lib/boot2docker/ca.pem",
+            "write /var/lib/boot2docker/server.pem",
+            "write /var/lib/boot2docker/server-key.pem",
+            "write /var/lib/boot2docker/profile",
+            "sudo /etc/init.d/docker start",
+            ss,
+        ]
+    );
+    let (profile, mode) = written(&sent, "/var/lib/boot2docker/profile").unwrap();
+    assert_eq!(mode, "644");
+    let profile = String::from_utf8(profile).unwrap();
+    assert!(
+        profile.contains("EXTRA_ARGS='\n--label env=dev\n--label provider=hyperv\n\n'\n"),
+        "{profile}"
+    );
+    assert!(
+        profile.contains(
+            "DOCKER_HOST='-H tcp://0.0.0.0:2376'\nDOCKER_STORAGE=overlay2\nDOCKER_TLS=auto\n"
+        ),
+        "{profile}"
+    );
+    let (_, key_mode) = written(&sent, "/var/lib/boot2docker/server-key.pem").unwrap();
+    assert_eq!(key_mode, "600");
+    let info = libmachine::cert::read_cert_info(&md.join("server.pem")).unwrap();
+    assert!(info.covers("172.20.0.5"));
+
+    // No package manager: `upgrade` through packages is refused (the ISO is replaced
+    // by the host instead).
+    let err = provisioner.upgrade(&target).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the boot2docker provisioner installs no packages"
+    );
 }

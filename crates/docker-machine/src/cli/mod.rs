@@ -173,6 +173,7 @@ pub fn run(argv: Vec<String>) -> i32 {
         libmachine::log::set_debug(true);
     }
     libmachine::ssh::use_native(globals.bool("native-ssh"));
+    libmachine::boot2docker::set_github_api_token(&globals.string("github-api-token"));
     if globals.bool("help") {
         print!("{}", help::app_help(&app_name, &global_flags, &commands));
         return 0;

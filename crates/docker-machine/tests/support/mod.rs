@@ -217,6 +217,34 @@ impl Vm {
     }
 }
 
+/// `create -d generic ... NAME` reaching a test-bed VM: its SSH forward, user and key, and
+/// the Docker URL's port forwarded to 2376 inside; `extra` flags go before the name.
+pub fn create_generic_args(vm: &Vm, extra: &[&str], name: &str) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "create",
+        "-d",
+        "generic",
+        "--generic-ip-address",
+        "127.0.0.1",
+        "--generic-ssh-port",
+        vm.var("SSH_PORT"),
+        "--generic-ssh-user",
+        vm.var("SSH_USER"),
+        "--generic-ssh-key",
+        vm.var("SSH_KEY"),
+        "--generic-engine-port",
+        vm.var("DOCKER_PORT"),
+        "--generic-engine-listen-port",
+        "2376",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.push(name.to_string());
+    args
+}
+
 impl Drop for Vm {
     fn drop(&mut self) {
         let out = run(Command::new("bash")

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub mod generic;
+pub mod hyperv;
 pub mod none;
 pub mod plugin;
 pub mod qemu;
@@ -19,7 +20,6 @@ mod azure;
 mod digitalocean;
 mod exoscale;
 mod google;
-mod hyperv;
 mod openstack;
 mod rackspace;
 mod softlayer;

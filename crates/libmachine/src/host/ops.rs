@@ -1,15 +1,17 @@
 //! The machine-level operations built on provisioning (host above provision): `provision`, `regenerate-certs`,
 //! `upgrade` and the daemon wait after `start`/`restart` (methods of [`Host`]).
 
-use super::Host;
+use super::{wait_for, Host};
+use crate::boot2docker::B2dCache;
 use crate::cert::CertStore;
 use crate::options::AuthOptions;
-use crate::provision::{engine, Provisioner, Target, DEFAULT_SSH_WAIT};
+use crate::provision::{engine, Family, Provisioner, Target, DEFAULT_SSH_WAIT};
 use crate::ssh::wait_for_ssh;
 use crate::ssh::{SshClient, SshTarget};
 use crate::state::State;
 use crate::tlsconfig;
 use anyhow::{anyhow, Result};
+use std::path::Path;
 use std::time::Duration;
 
 impl Host {
@@ -82,7 +84,31 @@ impl Host {
         }
         let client = self.connect(DEFAULT_SSH_WAIT)?;
         let provisioner = Provisioner::detect(client.as_ref())?;
+        if provisioner.family == Family::Boot2Docker {
+            let cache = B2dCache::new(Path::new(&self.driver.base().store_path));
+            return self.upgrade_boot2docker_iso(&cache);
+        }
         provisioner.upgrade(&self.provision_target()?)
+    }
+
+    /// `upgrade` of a boot2docker machine: stop it, replace its ISO (the latest release
+    /// through the cache, or again from the URL it was created with), start it.
+    pub fn upgrade_boot2docker_iso(&mut self, cache: &B2dCache) -> Result<()> {
+        let url = self
+            .driver
+            .to_json()
+            .get("Boot2DockerURL")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string();
+        crate::info!("Stopping machine to do the upgrade...");
+        self.driver.stop()?;
+        wait_for(|| matches!(self.driver.state(), Ok(State::Stopped)))?;
+        crate::info!("Upgrading machine \"{}\"...", self.name);
+        cache.copy_iso_to_machine_dir(&url, &self.driver.base().machine_dir())?;
+        crate::info!("Starting machine back up...");
+        self.driver.start()?;
+        wait_for(|| matches!(self.driver.state(), Ok(State::Running)))
     }
 
     /// The original's connection check: a TLS handshake with the daemon,

@@ -23,6 +23,7 @@
 //! expanded by a remote shell), daemon restart, wait until the daemon listens on its
 //! port; finally `systemctl enable docker`.
 
+mod boot2docker;
 pub mod engine;
 pub mod os;
 pub mod packages;
@@ -34,7 +35,7 @@ use crate::options::{AuthOptions, EngineOptions, SwarmOptions};
 use crate::ssh::{Output, SshClient};
 use anyhow::{anyhow, bail, Result};
 use base64::Engine;
-use engine::{sh_quote, REMOTE_CA, REMOTE_CERT_DIR, REMOTE_SERVER_CERT, REMOTE_SERVER_KEY};
+use engine::{sh_quote, REMOTE_CERT_DIR};
 use packages::{Init, PackageManager};
 use std::path::Path;
 use std::time::Duration;
@@ -67,7 +68,8 @@ pub struct Provisioner<'a> {
     pub family: Family,
     pub os: OsRelease,
     ssh: &'a dyn SshClient,
-    pm: PackageManager,
+    /// None for boot2docker, which installs nothing.
+    pm: Option<PackageManager>,
     init: Init,
 }
 
@@ -116,6 +118,7 @@ impl<'a> Provisioner<'a> {
             // sd_booted(3): systemd creates this directory at boot.
             Init::Systemd => ("test -d /run/systemd/system", "systemd"),
             Init::OpenRc => ("command -v rc-service >/dev/null 2>&1", "OpenRC"),
+            Init::Boot2Docker => ("test -x /etc/init.d/docker", "boot2docker's init script"),
         };
         if self.ssh.output(check)?.status != 0 {
             bail!(
@@ -140,8 +143,18 @@ impl<'a> Provisioner<'a> {
         Ok(())
     }
 
+    /// The package manager, which every family but boot2docker has.
+    fn pm(&self) -> Result<PackageManager> {
+        self.pm
+            .ok_or_else(|| anyhow!("the {} provisioner installs no packages", self.family))
+    }
+
     /// A full provisioning run.
     pub fn provision(&self, t: &Target) -> Result<()> {
+        if self.family == Family::Boot2Docker {
+            return self.provision_boot2docker(t);
+        }
+        let pm = self.pm()?;
         if self.family == Family::UbuntuUpstart {
             bail!(
                 "Ubuntu {} uses upstart, which is no longer provisioned (Docker publishes no packages for it); use Ubuntu 16.04 or later",
@@ -155,7 +168,7 @@ impl<'a> Provisioner<'a> {
             );
         }
         self.require_init_system()?;
-        if self.pm == PackageManager::Apt {
+        if pm == PackageManager::Apt {
             // As the original's Debian provisioner: a root login without sudo gets it.
             self.run(
                 "if ! type sudo >/dev/null 2>&1; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y sudo; fi",
@@ -165,10 +178,10 @@ impl<'a> Provisioner<'a> {
         self.require_free_daemon_port(t.daemon_port)?;
         self.set_hostname(t.machine_name)?;
         self.wait_for_cloud_init()?;
-        if let Some(update) = self.pm.update_index() {
+        if let Some(update) = pm.update_index() {
             self.run_package_command(&update)?;
         }
-        self.run_package_command(&self.pm.install(&["curl", "ca-certificates"]))?;
+        self.run_package_command(&pm.install(&["curl", "ca-certificates"]))?;
         if matches!(self.family, Family::UbuntuSystemd) {
             crate::info!("Installing Docker...");
         }
@@ -181,7 +194,9 @@ impl<'a> Provisioner<'a> {
                 "Legacy Swarm (--swarm, --swarm-master) is not configured by this docker-machine: its containers need an engine API that current Docker no longer serves"
             );
         }
-        self.run(&self.init.enable())?;
+        if let Some(enable) = self.init.enable() {
+            self.run(enable)?;
+        }
         Ok(())
     }
 
@@ -189,23 +204,14 @@ impl<'a> Provisioner<'a> {
     /// `regenerate-certs` re-runs): local copies and a new server certificate, upload,
     /// daemon configuration, restart, wait until it listens.
     pub fn configure_auth(&self, t: &Target) -> Result<()> {
+        if self.family == Family::Boot2Docker {
+            return self.configure_auth_boot2docker(t);
+        }
         let dockerd = match self.init {
             Init::Systemd => Some(self.dockerd_path()?),
-            Init::OpenRc => None,
+            Init::OpenRc | Init::Boot2Docker => None,
         };
-        crate::info!("Copying certs to the local machine directory...");
-        copy_local_certs(t.auth)?;
-        generate_server_cert(t)?;
-
-        self.run(&self.init.service("stop"))?;
-        self.run("if ip link show docker0 >/dev/null 2>&1; then sudo ip link delete docker0; fi")?;
-
-        crate::info!("Copying certs to the remote machine...");
-        self.run(&format!("sudo mkdir -p {REMOTE_CERT_DIR}"))?;
-        let read = |p: &str| cert::read_file(Path::new(p)).map_err(|e| anyhow!("{e}"));
-        self.write_remote(REMOTE_CA, &read(&t.auth.ca_cert_path)?, 0o644)?;
-        self.write_remote(REMOTE_SERVER_CERT, &read(&t.auth.server_cert_path)?, 0o644)?;
-        self.write_remote(REMOTE_SERVER_KEY, &read(&t.auth.server_key_path)?, 0o600)?;
+        self.install_certs(t, REMOTE_CERT_DIR)?;
 
         crate::info!("Setting Docker configuration on the remote daemon...");
         let storage = self.storage_driver(t.engine)?;
@@ -240,6 +246,37 @@ impl<'a> Provisioner<'a> {
         self.wait_for_daemon(t.daemon_port)
     }
 
+    /// Local certificate copies and a new server certificate, the daemon stopped, then the
+    /// CA, server certificate and key uploaded into `dir` on the machine (`ca.pem`,
+    /// `server.pem`, `server-key.pem` 0600).
+    fn install_certs(&self, t: &Target, dir: &str) -> Result<()> {
+        crate::info!("Copying certs to the local machine directory...");
+        copy_local_certs(t.auth)?;
+        generate_server_cert(t)?;
+
+        self.run(&self.init.service("stop"))?;
+        self.run("if ip link show docker0 >/dev/null 2>&1; then sudo ip link delete docker0; fi")?;
+
+        crate::info!("Copying certs to the remote machine...");
+        self.run(&format!("sudo mkdir -p {dir}"))?;
+        let read = |p: &str| cert::read_file(Path::new(p)).map_err(|e| anyhow!("{e}"));
+        self.write_remote(
+            &format!("{dir}/ca.pem"),
+            &read(&t.auth.ca_cert_path)?,
+            0o644,
+        )?;
+        self.write_remote(
+            &format!("{dir}/server.pem"),
+            &read(&t.auth.server_cert_path)?,
+            0o644,
+        )?;
+        self.write_remote(
+            &format!("{dir}/server-key.pem"),
+            &read(&t.auth.server_key_path)?,
+            0o600,
+        )
+    }
+
     /// Wait until a listening socket on `port` shows up in `ss -tln` (or `netstat -tln`).
     pub fn wait_for_daemon(&self, port: u16) -> Result<()> {
         let cmd = "if ! type ss >/dev/null 2>&1; then netstat -tln; else ss -tln; fi";
@@ -262,20 +299,21 @@ impl<'a> Provisioner<'a> {
     /// Whatever installed Docker (the install script's docker-ce, Debian's docker.io...)
     /// is what gets upgraded; the original upgraded `docker-engine` on Debian.
     pub fn upgrade(&self, t: &Target) -> Result<()> {
+        let pm = self.pm()?;
         crate::info!("Upgrading docker...");
         let candidates = packages::DOCKER_PACKAGE_CANDIDATES;
-        let listing = self.run(&self.pm.query_installed(candidates))?;
-        let installed = self.pm.parse_installed(&listing, candidates);
+        let listing = self.run(&pm.query_installed(candidates))?;
+        let installed = pm.parse_installed(&listing, candidates);
         if installed.is_empty() {
             bail!(
                 "no Docker package installed through the package manager (looked for {})",
                 candidates.join(", ")
             );
         }
-        if let Some(update) = self.pm.update_index() {
+        if let Some(update) = pm.update_index() {
             self.run_package_command(&update)?;
         }
-        self.run_package_command(&self.pm.upgrade(&installed))?;
+        self.run_package_command(&pm.upgrade(&installed))?;
         crate::info!("Restarting docker...");
         self.run(&self.init.service("restart"))?;
         self.wait_for_daemon(t.daemon_port)
@@ -316,7 +354,7 @@ impl<'a> Provisioner<'a> {
                 return Ok(());
             }
             let text = format!("{}{}", out.stdout, out.stderr);
-            if attempt < ATTEMPTS && self.pm.is_lock_error(&text) {
+            if attempt < ATTEMPTS && self.pm.is_some_and(|pm| pm.is_lock_error(&text)) {
                 crate::debug!("package manager locked, retrying: {}", last_line(&text));
                 std::thread::sleep(Duration::from_secs(5));
                 continue;
@@ -337,7 +375,8 @@ impl<'a> Provisioner<'a> {
             crate::debug!("docker is already installed");
             return Ok(());
         }
-        let packages = self.pm.docker_packages(self.family);
+        let pm = self.pm()?;
+        let packages = pm.docker_packages(self.family);
         let reason = if install_url.is_empty() {
             "no --engine-install-url".to_string()
         } else {
@@ -365,7 +404,7 @@ impl<'a> Provisioner<'a> {
             "Installing Docker from the distribution's packages ({}): {reason}",
             packages.join(" ")
         );
-        self.run_package_command(&self.pm.install(packages))
+        self.run_package_command(&pm.install(packages))
     }
 
     /// `sudo docker version` until the daemon answers (60 x 3 s).

@@ -90,6 +90,9 @@ pub enum Family {
     Arch,
     Suse,
     Alpine,
+    /// boot2docker (the ISO the VM drivers boot): Docker is already there, configured
+    /// through `/var/lib/boot2docker/profile` and restarted by its init script.
+    Boot2Docker,
 }
 
 impl Family {
@@ -105,6 +108,7 @@ impl Family {
             Family::Arch => "arch",
             Family::Suse => "SUSE",
             Family::Alpine => "alpine",
+            Family::Boot2Docker => "boot2docker",
         }
     }
 
@@ -161,6 +165,7 @@ fn family_for_id(id: &str, version: Option<&str>) -> Option<Family> {
         | "sled"
         | "sles_sap" => Family::Suse,
         "alpine" => Family::Alpine,
+        "boot2docker" => Family::Boot2Docker,
         _ => return None,
     })
 }

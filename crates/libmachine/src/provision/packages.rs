@@ -19,6 +19,8 @@ pub enum PackageManager {
 pub enum Init {
     Systemd,
     OpenRc,
+    /// boot2docker's `/etc/init.d/docker`, which reads `/var/lib/boot2docker/profile`.
+    Boot2Docker,
 }
 
 /// apt waits this long for the dpkg lock by itself (apt >= 1.9.11; older apt ignores the
@@ -26,8 +28,9 @@ pub enum Init {
 const APT_LOCK_TIMEOUT_S: u32 = 300;
 
 impl PackageManager {
-    pub fn of(family: Family) -> PackageManager {
-        match family {
+    /// The family's package manager; boot2docker has none (Docker comes with the ISO).
+    pub fn of(family: Family) -> Option<PackageManager> {
+        Some(match family {
             Family::UbuntuSystemd | Family::UbuntuUpstart | Family::Debian => PackageManager::Apt,
             Family::RedHat | Family::CentOs | Family::Fedora | Family::OracleLinux => {
                 PackageManager::Yum
@@ -35,7 +38,8 @@ impl PackageManager {
             Family::Suse => PackageManager::Zypper,
             Family::Arch => PackageManager::Pacman,
             Family::Alpine => PackageManager::Apk,
-        }
+            Family::Boot2Docker => return None,
+        })
     }
 
     /// Refresh the package index, when the manager has a separate step for it.
@@ -171,6 +175,7 @@ impl Init {
     pub fn of(family: Family) -> Init {
         match family {
             Family::Alpine => Init::OpenRc,
+            Family::Boot2Docker => Init::Boot2Docker,
             _ => Init::Systemd,
         }
     }
@@ -180,20 +185,23 @@ impl Init {
         match self {
             Init::Systemd => format!("sudo systemctl -f {action} docker"),
             Init::OpenRc => format!("sudo rc-service docker {action}"),
+            Init::Boot2Docker => format!("sudo /etc/init.d/docker {action}"),
         }
     }
 
-    pub fn enable(self) -> String {
+    /// Start the daemon at boot (boot2docker always does).
+    pub fn enable(self) -> Option<&'static str> {
         match self {
-            Init::Systemd => "sudo systemctl -f enable docker".into(),
-            Init::OpenRc => "sudo rc-update add docker default".into(),
+            Init::Systemd => Some("sudo systemctl -f enable docker"),
+            Init::OpenRc => Some("sudo rc-update add docker default"),
+            Init::Boot2Docker => None,
         }
     }
 
     pub fn daemon_reload(self) -> Option<&'static str> {
         match self {
             Init::Systemd => Some("sudo systemctl daemon-reload"),
-            Init::OpenRc => None,
+            Init::OpenRc | Init::Boot2Docker => None,
         }
     }
 }
