@@ -280,6 +280,11 @@ fn driver_options(spec: &DriverSpec, parsed: &flags::Parsed) -> DriverOptions {
         };
         opts.insert(key, value);
     }
+    // The original's drivers saw every flag; the boot2docker ones refuse this one.
+    opts.insert(
+        "engine-install-url",
+        FlagValue::String(parsed.string("engine-install-url")),
+    );
     opts
 }
 

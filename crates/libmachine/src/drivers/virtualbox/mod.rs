@@ -1,13 +1,1171 @@
-//! The original's `virtualbox` driver; its create flags are registered, the driver is not
-//! implemented yet. `VBoxManage`: boot2docker ISO, key-seeded `disk.vmdk`, `createvm`/`modifyvm`,
-//! NAT nic1 + host-only nic2 (DHCP), SSH forward on 127.0.0.1, home share.
-//! JSON keys: VBoxManager HostInterfaces CPU Memory DiskSize NatNicType Boot2DockerURL
-//! Boot2DockerImportVM HostDNSResolver HostOnlyCIDR HostOnlyNicType HostOnlyPromiscMode UIType
-//! HostOnlyNoDHCP NoShare DNSProxy NoVTXCheck ShareFolder.
+//! The `virtualbox` driver, 0.16.2's default on macOS and Windows: a boot2docker VM made
+//! and driven through `VBoxManage` (every call through the command-runner seam). The VM
+//! boots the cached boot2docker ISO with `disk.vmdk` made from the "please format-me" seed,
+//! NAT on nic1 with the SSH forward on a free 127.0.0.1 port, a host-only network on nic2
+//! (found or created for `--virtualbox-hostonly-cidr`, with its DHCP server) whose address
+//! is the machine's IP, and the home folder shared.
+//!
+//! Fixed over 0.16.2 (see [`network`]): the default host-only CIDR follows what the
+//! installed VirtualBox allows (`/etc/vbox/networks.conf`), a refusal says what to add
+//! there, duplicate adapters are tolerated, a collision names the host interface.
 
-use crate::mcnflag::Flag;
+mod host;
+mod network;
+#[cfg(test)]
+mod tests;
+mod vbm;
 
-super::unimplemented::flags_only_driver!("virtualbox", create_flags);
+use super::{BaseDriver, Driver, DriverSpec, HostNotRunning};
+use crate::boot2docker::B2dCache;
+use crate::mcnflag::{DriverOptions, Flag};
+use crate::runner::{CommandRunner, SystemRunner};
+use crate::ssh::SshTarget;
+use crate::state::State;
+use anyhow::{anyhow, bail, Result};
+use host::{HostEnv, HostOs};
+use network::{Cidr, DhcpServer, HostOnlyNet};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use vbm::Vbm;
+
+pub static SPEC: DriverSpec = DriverSpec {
+    name: "virtualbox",
+    create_flags,
+    new: |machine_name, store_path| Box::new(VirtualBoxDriver::new(machine_name, store_path)),
+    load: |json| Ok(Box::new(VirtualBoxDriver::from_json(json)?)),
+    implemented: true,
+};
+
+const DEFAULT_HOST_ONLY_CIDR: &str = "192.168.99.1/24";
+const DEFAULT_NIC_TYPE: &str = "82540EM";
+
+const ERR_MUST_ENABLE_VTX: &str =
+    "This computer doesn't have VT-X/AMD-v enabled. Enabling it in the BIOS is mandatory";
+const ERR_HYPERV: &str = "This computer is running Hyper-V. VirtualBox won't boot a 64bits VM when Hyper-V is activated. Either use Hyper-V as a driver, or disable the Hyper-V hypervisor. (To skip this check, use --virtualbox-no-vtx-check)";
+
+/// `showvminfo` of a machine VirtualBox does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("machine does not exist")]
+pub struct MachineNotExist;
+
+/// The driver's object in `config.json`, keys in 0.16.2's order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+struct Own {
+    #[serde(rename = "VBoxManager")]
+    vbox_manager: Map<String, Value>,
+    #[serde(rename = "HostInterfaces")]
+    host_interfaces: Map<String, Value>,
+    #[serde(rename = "CPU")]
+    cpu: i64,
+    #[serde(rename = "Memory")]
+    memory: i64,
+    #[serde(rename = "DiskSize")]
+    disk_size: i64,
+    #[serde(rename = "NatNicType")]
+    nat_nic_type: String,
+    #[serde(rename = "Boot2DockerURL")]
+    boot2docker_url: String,
+    #[serde(rename = "Boot2DockerImportVM")]
+    boot2docker_import_vm: String,
+    #[serde(rename = "HostDNSResolver")]
+    host_dns_resolver: bool,
+    #[serde(rename = "HostOnlyCIDR")]
+    host_only_cidr: String,
+    #[serde(rename = "HostOnlyNicType")]
+    host_only_nic_type: String,
+    #[serde(rename = "HostOnlyPromiscMode")]
+    host_only_promisc_mode: String,
+    #[serde(rename = "UIType")]
+    ui_type: String,
+    #[serde(rename = "HostOnlyNoDHCP")]
+    host_only_no_dhcp: bool,
+    #[serde(rename = "NoShare")]
+    no_share: bool,
+    #[serde(rename = "DNSProxy")]
+    dns_proxy: bool,
+    #[serde(rename = "NoVTXCheck")]
+    no_vtx_check: bool,
+    #[serde(rename = "ShareFolder")]
+    share_folder: String,
+}
+
+impl Default for Own {
+    /// 0.16.2's `NewDriver` defaults (also what a stored machine lacking a key gets).
+    fn default() -> Own {
+        Own {
+            vbox_manager: Map::new(),
+            host_interfaces: Map::new(),
+            cpu: 1,
+            memory: 1024,
+            disk_size: 20000,
+            nat_nic_type: DEFAULT_NIC_TYPE.into(),
+            boot2docker_url: String::new(),
+            boot2docker_import_vm: String::new(),
+            host_dns_resolver: false,
+            host_only_cidr: DEFAULT_HOST_ONLY_CIDR.into(),
+            host_only_nic_type: DEFAULT_NIC_TYPE.into(),
+            host_only_promisc_mode: "deny".into(),
+            ui_type: "headless".into(),
+            host_only_no_dhcp: false,
+            no_share: false,
+            dns_proxy: true,
+            no_vtx_check: false,
+            share_folder: String::new(),
+        }
+    }
+}
+
+/// Waits and polls, settable so tests do not sleep.
+#[derive(Clone)]
+pub struct Tuning {
+    /// Between state polls while stopping, and between looks for a new adapter.
+    pub poll: Duration,
+    /// The pauses around re-configuring a corrupted host-only adapter (5 s).
+    pub settle: Duration,
+    /// Between looks for the guest's IP (4 s, 5 tries).
+    pub ip_interval: Duration,
+    /// How long SSH may take to answer after a start.
+    pub ssh_wait: Duration,
+    /// Before retrying a call VirtualBox answered "The object is not ready".
+    pub retry_delay: Duration,
+    /// The DHCP server's last octet, drawn from 1..=24.
+    pub dhcp_octet: fn() -> u32,
+    /// A free 127.0.0.1 port for the SSH forward, the given one when it is free.
+    pub free_port: fn(u16) -> Result<u16>,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        Tuning {
+            poll: Duration::from_secs(1),
+            settle: Duration::from_secs(5),
+            ip_interval: Duration::from_secs(4),
+            ssh_wait: crate::provision::DEFAULT_SSH_WAIT,
+            retry_delay: Duration::from_millis(100),
+            dhcp_octet: || rand::random_range(1..=24),
+            free_port,
+        }
+    }
+}
+
+fn free_port(wanted: u16) -> Result<u16> {
+    if wanted != 0 {
+        if let Ok(l) = std::net::TcpListener::bind(("127.0.0.1", wanted)) {
+            return Ok(l.local_addr()?.port());
+        }
+    }
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// Runs a command in the guest over SSH and gives its output (tests answer for the
+/// boot2docker guest that cannot boot here).
+pub type GuestShell = Arc<dyn Fn(&SshTarget, &str) -> Result<String> + Send + Sync>;
+
+fn ssh_guest() -> GuestShell {
+    Arc::new(|target, command| crate::ssh::configured_client(target)?.run(command))
+}
+
+pub struct VirtualBoxDriver {
+    base: BaseDriver,
+    own: Own,
+    runner: Arc<dyn CommandRunner>,
+    host: OnceLock<HostEnv>,
+    b2d: Option<B2dCache>,
+    tuning: Tuning,
+    guest: GuestShell,
+    lines: Option<Arc<Mutex<Vec<String>>>>,
+    /// The CIDR was given by the user (it differs from the flag's default).
+    cidr_explicit: bool,
+    /// `VBoxManage --version` and `list hostonlyifs` as the pre-create check found them.
+    version: Mutex<Option<(u32, u32, u32)>>,
+}
+
+impl VirtualBoxDriver {
+    pub fn new(machine_name: &str, store_path: &str) -> VirtualBoxDriver {
+        let mut base = BaseDriver::new(machine_name, store_path);
+        base.ssh_user = "docker".into();
+        VirtualBoxDriver::with_parts(base, Own::default())
+    }
+
+    fn with_parts(base: BaseDriver, own: Own) -> VirtualBoxDriver {
+        VirtualBoxDriver {
+            base,
+            own,
+            runner: SystemRunner::shared(),
+            host: OnceLock::new(),
+            b2d: None,
+            tuning: Tuning::default(),
+            guest: ssh_guest(),
+            lines: None,
+            cidr_explicit: false,
+            version: Mutex::new(None),
+        }
+    }
+
+    fn from_json(json: Value) -> Result<VirtualBoxDriver> {
+        let (base, own) = super::split_driver_json(json)?;
+        Ok(VirtualBoxDriver::with_parts(base, own))
+    }
+
+    fn host(&self) -> &HostEnv {
+        self.host.get_or_init(HostEnv::detect)
+    }
+}
+
+/// The seams tests replace: the runner, the host, the ISO cache, waits, the guest.
+#[cfg(test)]
+impl VirtualBoxDriver {
+    pub fn with_runner(mut self, runner: Arc<dyn CommandRunner>) -> Self {
+        self.runner = runner;
+        self
+    }
+
+    pub fn with_host(self, env: HostEnv) -> Self {
+        let _ = self.host.set(env);
+        self
+    }
+
+    pub fn with_b2d_cache(mut self, cache: B2dCache) -> Self {
+        self.b2d = Some(cache);
+        self
+    }
+
+    pub fn with_tuning(mut self, tuning: Tuning) -> Self {
+        self.tuning = tuning;
+        self
+    }
+
+    pub fn with_guest(mut self, guest: GuestShell) -> Self {
+        self.guest = guest;
+        self
+    }
+
+    /// Collect the driver's Info/Warn lines in `sink` instead of printing them.
+    pub fn with_lines(mut self, sink: Arc<Mutex<Vec<String>>>) -> Self {
+        self.lines = Some(sink);
+        self
+    }
+}
+
+impl VirtualBoxDriver {
+    fn vbm(&self) -> Vbm {
+        Vbm {
+            program: self.host().vboxmanage.clone(),
+            runner: self.runner.clone(),
+            retry_delay: self.tuning.retry_delay,
+        }
+    }
+
+    fn say(&self, msg: &str) {
+        match &self.lines {
+            Some(sink) => sink.lock().unwrap().push(msg.to_string()),
+            None => crate::log::info(&format!("({}) {msg}", self.base.machine_name)),
+        }
+    }
+
+    fn name(&self) -> &str {
+        &self.base.machine_name
+    }
+
+    fn machine_path(&self, file: &str) -> PathBuf {
+        self.base.machine_dir().join(file)
+    }
+
+    fn path_arg(p: &Path) -> String {
+        p.to_string_lossy().into_owned()
+    }
+
+    fn disk_path(&self) -> PathBuf {
+        self.machine_path("disk.vmdk")
+    }
+
+    fn b2d(&self) -> B2dCache {
+        self.b2d
+            .clone()
+            .unwrap_or_else(|| B2dCache::new(Path::new(&self.base.store_path)))
+    }
+
+    fn windows_notice(&self, what: &str) {
+        if self.host().os == HostOs::Windows {
+            self.say(&format!("Windows might ask for the permission to {what}. Sometimes, such confirmation window is minimized in the taskbar."));
+        }
+    }
+
+    // ---- checks ----
+
+    /// `VBoxManage --version`, checked (kept for the default CIDR choice).
+    fn check_version(&self) -> Result<(u32, u32, u32)> {
+        let out = self.vbm().out(&["--version"])?;
+        let (v, warn) = vbm::check_version(&out)?;
+        if let Some(w) = warn {
+            self.say(&w);
+        }
+        *self.version.lock().unwrap() = Some(v);
+        Ok(v)
+    }
+
+    fn version(&self) -> Result<(u32, u32, u32)> {
+        let known = *self.version.lock().unwrap();
+        match known {
+            Some(v) => Ok(v),
+            None => self.check_version(),
+        }
+    }
+
+    /// Hyper-V running (Windows: `vmms.exe` installed and a hypervisor present).
+    fn hyperv_active(&self) -> bool {
+        if self.host().os != HostOs::Windows || !self.host().hyperv_installed {
+            return false;
+        }
+        self.tool_output("wmic", &["computersystem", "get", "hypervisorpresent"])
+            .is_some_and(|o| o.contains("TRUE"))
+    }
+
+    /// VT-x/AMD-V known to be missing; unknown counts as present (the VM log is checked
+    /// after the start).
+    fn vtx_disabled(&self) -> bool {
+        match self.host().os {
+            HostOs::Linux => self
+                .host()
+                .cpuinfo
+                .as_ref()
+                .is_some_and(|c| !c.contains("vmx") && !c.contains("svm")),
+            HostOs::MacOs => self
+                .tool_output("sysctl", &["-n", "machdep.cpu.features"])
+                .is_some_and(|f| !f.contains("VMX")),
+            HostOs::Windows => self
+                .tool_output("wmic", &["cpu", "get", "VirtualizationFirmwareEnabled"])
+                .is_some_and(|o| o.contains("FALSE")),
+        }
+    }
+
+    fn tool_output(&self, program: &str, args: &[&str]) -> Option<String> {
+        let out = self
+            .runner
+            .run(&crate::runner::Cmd::new(program, args))
+            .ok()?;
+        out.success().then_some(out.stdout)
+    }
+
+    fn list_host_only(&self) -> Result<Vec<HostOnlyNet>> {
+        network::parse_host_only(&self.vbm().out(&["list", "hostonlyifs"])?)
+    }
+
+    fn list_dhcp(&self) -> Result<std::collections::BTreeMap<String, DhcpServer>> {
+        Ok(network::parse_dhcp(
+            &self.vbm().out(&["list", "dhcpservers"])?,
+        ))
+    }
+
+    // ---- host-only network ----
+
+    /// The ranges this VirtualBox allows, when it restricts them.
+    fn allowed_ranges(&self) -> Result<Option<(Vec<Cidr>, bool)>> {
+        if !network::restricted(self.host().os, self.version()?) {
+            return Ok(None);
+        }
+        let conf = network::read_networks_conf(&self.host().networks_conf);
+        let exists = conf.is_some();
+        Ok(Some((network::allowed_ranges(conf.as_deref()), exists)))
+    }
+
+    /// Keep 0.16.2's default CIDR unless this VirtualBox refuses it; an explicit one is
+    /// kept as given.
+    fn choose_cidr(&mut self) -> Result<()> {
+        if self.cidr_explicit {
+            return Ok(());
+        }
+        let Some((ranges, _)) = self.allowed_ranges()? else {
+            return Ok(());
+        };
+        let current = Cidr::parse(&self.own.host_only_cidr)?;
+        if network::allowed(&ranges, &current) {
+            return Ok(());
+        }
+        let nets = self.list_host_only()?;
+        if let Some(c) = network::choose_default(&ranges, &self.host().interfaces, &nets) {
+            let (a, b, c3) = self.version()?;
+            self.say(&format!(
+                "VirtualBox {a}.{b}.{c3} does not allow the host-only network {current} (see {}): using {c}",
+                self.host().networks_conf.display()
+            ));
+            self.own.host_only_cidr = c.to_string();
+        }
+        Ok(())
+    }
+
+    /// `hostonlyif ipconfig`, with VirtualBox's `E_ACCESSDENIED` turned into one line.
+    fn save_ipv4(&self, adapter: &str, cidr: &Cidr) -> Result<()> {
+        self.windows_notice("configure a network adapter");
+        let ran = self.vbm().call(&[
+            "hostonlyif",
+            "ipconfig",
+            adapter,
+            "--ip",
+            &cidr.addr.to_string(),
+            "--netmask",
+            &cidr.mask().to_string(),
+        ])?;
+        match ran.error {
+            None => Ok(()),
+            Some(e) if ran.stderr.contains("E_ACCESSDENIED") => {
+                crate::log::debug(&e);
+                let conf = self.host().networks_conf.clone();
+                let text = network::read_networks_conf(&conf);
+                bail!(network::access_denied_error(
+                    cidr,
+                    &network::allowed_ranges(text.as_deref()),
+                    &conf,
+                    text.is_some()
+                ))
+            }
+            Some(e) => Err(anyhow!(e)),
+        }
+    }
+
+    fn get_or_create_adapter(&self, cidr: &Cidr, nets: &[HostOnlyNet]) -> Result<HostOnlyNet> {
+        if let Some(found) = network::find_adapter(nets, cidr) {
+            let others = network::same_ip_others(nets, found);
+            if !others.is_empty() {
+                self.say(&format!(
+                    "VirtualBox has several host-only adapters with the IP {}: using {:?} (also: {})",
+                    cidr.addr,
+                    found.name,
+                    others.join(", ")
+                ));
+            }
+            return Ok(found.clone());
+        }
+        self.windows_notice("create a network adapter");
+        let created = self.vbm().out(&["hostonlyif", "create"]);
+        if let Err(e) = &created {
+            // VirtualBox may report a failure and create the adapter anyway
+            // (virtualbox.org ticket 14040): look for it all the same.
+            self.say(&format!(
+                "Creating a new host-only adapter produced an error: {}",
+                crate::log::one_line(&format!("{e:#}"))
+            ));
+            self.say("This is a known VirtualBox bug. Let's try to recover anyway...");
+        }
+        let mut adapter = None;
+        for _ in 0..10 {
+            std::thread::sleep(self.tuning.poll);
+            let now = self.list_host_only()?;
+            if let Some(n) = now
+                .into_iter()
+                .find(|n| !nets.iter().any(|o| o.network_name == n.network_name))
+            {
+                adapter = Some(n);
+                break;
+            }
+        }
+        let Some(adapter) = adapter else {
+            bail!("The host-only adapter we just created is not visible. This is a well known VirtualBox bug. You might want to uninstall it and reinstall at least version 5.0.12 that is is supposed to fix this issue");
+        };
+        self.say(&format!(
+            "Found a new host-only adapter: {:?}",
+            adapter.name
+        ));
+        self.save_ipv4(&adapter.name, cidr)?;
+        if adapter.dhcp {
+            // Not implemented by VirtualBox; 0.16.2 asked anyway and ignored the answer.
+            let _ = self
+                .vbm()
+                .call(&["hostonlyif", "ipconfig", &adapter.name, "--dhcp"]);
+        }
+        Ok(adapter)
+    }
+
+    fn remove_orphan_dhcp_servers(&self) -> Result<()> {
+        let dhcps = self.list_dhcp()?;
+        if dhcps.is_empty() {
+            return Ok(());
+        }
+        let nets = self.list_host_only()?;
+        for name in dhcps.keys() {
+            if name.starts_with(network::DHCP_PREFIX)
+                && !nets.iter().any(|n| &n.network_name == name)
+            {
+                if let Err(e) = self.vbm().run(&["dhcpserver", "remove", "--netname", name]) {
+                    self.say(&format!(
+                        "Unable to remove orphan dhcp server {name:?}: {}",
+                        crate::log::one_line(&format!("{e:#}"))
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn add_dhcp_server(&self, adapter: &str, want: &DhcpServer) -> Result<()> {
+        let name = format!("{}{adapter}", network::DHCP_PREFIX);
+        let command = match self.list_dhcp()?.get(&name) {
+            Some(have) if have == want => return Ok(()),
+            Some(_) => "modify",
+            None => "add",
+        };
+        let ip = |a: Option<std::net::Ipv4Addr>| a.map(|a| a.to_string()).unwrap_or_default();
+        let mut args = vec![
+            "dhcpserver".to_string(),
+            command.into(),
+            "--netname".into(),
+            name,
+            "--ip".into(),
+            ip(want.ip),
+            "--netmask".into(),
+            ip(want.mask),
+            "--lowerip".into(),
+            ip(want.lower),
+            "--upperip".into(),
+            ip(want.upper),
+        ];
+        args.push(
+            if want.enabled {
+                "--enable"
+            } else {
+                "--disable"
+            }
+            .into(),
+        );
+        self.windows_notice("configure a dhcp server");
+        self.vbm().run(&args)
+    }
+
+    /// Find or make the host-only adapter for the CIDR, its DHCP server, and nic2 on it.
+    fn setup_host_only_network(&mut self) -> Result<(HostOnlyNet, Cidr)> {
+        let cidr_text = if self.own.host_only_cidr.is_empty() {
+            DEFAULT_HOST_ONLY_CIDR.to_string()
+        } else {
+            self.own.host_only_cidr.clone()
+        };
+        let cidr = network::parse_and_validate(&cidr_text)?;
+        let nets = self.list_host_only()?;
+        if let Some(hit) = network::collision(&cidr, &self.host().interfaces, &nets) {
+            bail!(network::collision_error(&cidr, hit));
+        }
+        let adapter = self.get_or_create_adapter(&cidr, &nets)?;
+        self.remove_orphan_dhcp_servers()?;
+        let host_octet = cidr.addr.octets()[3];
+        let octet = (0..5)
+            .map(|_| (self.tuning.dhcp_octet)())
+            .find(|n| *n != u32::from(host_octet))
+            .ok_or_else(|| anyhow!("unable to generate random IP"))?;
+        let net = cidr.network().octets();
+        let dhcp = DhcpServer {
+            ip: Some([net[0], net[1], net[2], octet as u8].into()),
+            mask: Some(cidr.mask()),
+            lower: Some([net[0], net[1], net[2], 100].into()),
+            upper: Some([net[0], net[1], net[2], 254].into()),
+            enabled: !self.own.host_only_no_dhcp,
+        };
+        self.add_dhcp_server(&adapter.name, &dhcp)?;
+        self.vbm().run(&[
+            "modifyvm",
+            self.name(),
+            "--nic2",
+            "hostonly",
+            "--nictype2",
+            &self.own.host_only_nic_type,
+            "--nicpromisc2",
+            &self.own.host_only_promisc_mode,
+            "--hostonlyadapter2",
+            &adapter.name,
+            "--cableconnected2",
+            "on",
+        ])?;
+        Ok((adapter, cidr))
+    }
+
+    // ---- VM ----
+
+    fn vm_info(&self) -> Result<String> {
+        let ran = self
+            .vbm()
+            .call(&["showvminfo", self.name(), "--machinereadable"])?;
+        match ran.error {
+            Some(_)
+                if ran
+                    .stderr
+                    .contains("Could not find a registered machine named") =>
+            {
+                Err(MachineNotExist.into())
+            }
+            Some(e) => Err(anyhow!(e)),
+            None => Ok(ran.stdout),
+        }
+    }
+
+    fn state_of(info: &str) -> State {
+        match vbm::info_value(info, "VMState").as_deref() {
+            Some("running") => State::Running,
+            Some("paused") => State::Paused,
+            Some("saved") => State::Saved,
+            Some("poweroff") | Some("aborted") => State::Stopped,
+            _ => State::None,
+        }
+    }
+
+    /// The MAC of the host-only nic, lower case without colons.
+    fn host_only_mac(info: &str) -> Result<String> {
+        let n = vbm::machine_readable(info)
+            .find_map(|(k, _)| {
+                k.strip_prefix("hostonlyadapter")
+                    .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+                    .map(str::to_string)
+            })
+            .ok_or_else(|| anyhow!("Machine does not have a host-only adapter"))?;
+        vbm::info_value(info, &format!("macaddress{n}"))
+            .map(|m| m.to_lowercase())
+            .ok_or_else(|| anyhow!("Could not find MAC address for adapter {n}"))
+    }
+
+    fn ssh_target(&self) -> Result<SshTarget> {
+        SshTarget::from_driver(self)
+    }
+
+    /// The guest's IPv4 address on the host-only nic (`ip addr show` in the guest).
+    fn guest_ip(&self) -> Result<String> {
+        let info = self.vm_info()?;
+        if Self::state_of(&info) != State::Running {
+            return Err(HostNotRunning.into());
+        }
+        let mac = Self::host_only_mac(&info)?;
+        let out = (self.guest)(&self.ssh_target()?, "ip addr show")?;
+        ip_for_mac(&out, &mac)
+    }
+
+    fn wait_ssh(&self) -> Result<()> {
+        let start = Instant::now();
+        loop {
+            match (self.guest)(&self.ssh_target()?, "exit 0") {
+                Ok(_) => return Ok(()),
+                Err(e) if start.elapsed() >= self.tuning.ssh_wait => {
+                    bail!(
+                        "Too many retries waiting for SSH to be available.  Last error: {}",
+                        crate::log::one_line(&format!("{e:#}"))
+                    )
+                }
+                Err(_) => std::thread::sleep(self.tuning.poll),
+            }
+        }
+    }
+
+    /// Wait for SSH over NAT, then for DHCP to give the host-only nic its address.
+    fn wait_ip(&mut self) -> Result<()> {
+        self.say("Waiting for an IP...");
+        self.wait_ssh()?;
+        for attempt in 0..5 {
+            if let Ok(ip) = self.guest_ip() {
+                if !ip.is_empty() {
+                    self.base.ip_address = ip;
+                    return Ok(());
+                }
+            }
+            if attempt < 4 {
+                std::thread::sleep(self.tuning.ip_interval);
+            }
+        }
+        bail!("Maximum number of retries (5) exceeded")
+    }
+
+    fn vbox_log(&self) -> Result<Vec<String>> {
+        let path = self
+            .base
+            .machine_dir()
+            .join(self.name())
+            .join("Logs")
+            .join("VBox.log");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow!(crate::store::go_io_error("open", &path, &e)))?;
+        Ok(text.lines().map(str::to_string).collect())
+    }
+
+    fn start_vm(&self) -> Result<()> {
+        if let Err(e) = self
+            .vbm()
+            .run(&["startvm", self.name(), "--type", &self.own.ui_type])
+        {
+            if let Some(last) = self.vbox_log().ok().and_then(|l| l.last().cloned()) {
+                bail!(
+                    "Unable to start the VM: {e:#}
+Details: {last}"
+                );
+            }
+            bail!("Unable to start the VM: {e:#}");
+        }
+        Ok(())
+    }
+
+    /// `modifyvm --natpf1`: the SSH forward on the stored port when free, else a new one.
+    fn forward_ssh(&mut self) -> Result<()> {
+        let wanted = u16::try_from(self.base.ssh_port).unwrap_or(0);
+        let port = (self.tuning.free_port)(wanted)?;
+        let _ = self
+            .vbm()
+            .call(&["modifyvm", self.name(), "--natpf1", "delete", "ssh"]);
+        self.vbm().run(&[
+            "modifyvm",
+            self.name(),
+            "--natpf1",
+            &format!("ssh,tcp,127.0.0.1,{port},,22"),
+        ])?;
+        self.base.ssh_port = i64::from(port);
+        Ok(())
+    }
+
+    fn create_vm(&mut self) -> Result<()> {
+        let dir = self.base.machine_dir();
+        self.b2d()
+            .copy_iso_to_machine_dir(&self.own.boot2docker_url, &dir)?;
+        self.say("Creating VirtualBox VM...");
+        let key = self.machine_path("id_rsa");
+        self.base.ssh_key_path = Self::path_arg(&key);
+        if !self.own.boot2docker_import_vm.is_empty() {
+            self.import_vm(&key)?;
+        } else {
+            self.say("Creating SSH key...");
+            crate::ssh::keys::generate_key_pair(&key)?;
+            self.create_disk()?;
+        }
+        let vbm = self.vbm();
+        vbm.run(&[
+            "createvm",
+            "--basefolder",
+            &Self::path_arg(&dir),
+            "--name",
+            self.name(),
+            "--register",
+        ])?;
+        let mut cpus = self.own.cpu;
+        if cpus < 1 {
+            cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as i64);
+        }
+        let cpus = cpus.min(32).to_string();
+        let on_off = |b: bool| if b { "on" } else { "off" };
+        let memory = self.own.memory.to_string();
+        vbm.run(&[
+            "modifyvm",
+            self.name(),
+            "--firmware",
+            "bios",
+            "--bioslogofadein",
+            "off",
+            "--bioslogofadeout",
+            "off",
+            "--bioslogodisplaytime",
+            "0",
+            "--biosbootmenu",
+            "disabled",
+            "--ostype",
+            "Linux26_64",
+            "--cpus",
+            &cpus,
+            "--memory",
+            &memory,
+            "--acpi",
+            "on",
+            "--ioapic",
+            "on",
+            "--rtcuseutc",
+            "on",
+            "--natdnshostresolver1",
+            on_off(self.own.host_dns_resolver),
+            "--natdnsproxy1",
+            on_off(self.own.dns_proxy),
+            "--cpuhotplug",
+            "off",
+            "--pae",
+            "on",
+            "--hpet",
+            "on",
+            "--hwvirtex",
+            "on",
+            "--nestedpaging",
+            "on",
+            "--largepages",
+            "on",
+            "--vtxvpid",
+            "on",
+            "--accelerate3d",
+            "off",
+            "--boot1",
+            "dvd",
+        ])?;
+        vbm.run(&[
+            "modifyvm",
+            self.name(),
+            "--nic1",
+            "nat",
+            "--nictype1",
+            &self.own.nat_nic_type,
+            "--cableconnected1",
+            "on",
+        ])?;
+        vbm.run(&[
+            "storagectl",
+            self.name(),
+            "--name",
+            "SATA",
+            "--add",
+            "sata",
+            "--hostiocache",
+            "on",
+        ])?;
+        let iso = Self::path_arg(&self.machine_path(crate::boot2docker::ISO_FILENAME));
+        let disk = Self::path_arg(&self.disk_path());
+        for (port, kind, medium) in [("0", "dvddrive", &iso), ("1", "hdd", &disk)] {
+            vbm.run(&[
+                "storageattach",
+                self.name(),
+                "--storagectl",
+                "SATA",
+                "--port",
+                port,
+                "--device",
+                "0",
+                "--type",
+                kind,
+                "--medium",
+                medium,
+            ])?;
+        }
+        // Lets VBoxService automount the shares at / (when it is used).
+        for prop in ["MountPrefix", "MountDir"] {
+            vbm.run(&[
+                "guestproperty",
+                "set",
+                self.name(),
+                &format!("/VirtualBox/GuestAdd/SharedFolders/{prop}"),
+                "/",
+            ])?;
+        }
+        self.share_folder()
+    }
+
+    fn share_folder(&self) -> Result<()> {
+        let (mut share_dir, mut share_name) = (
+            self.host().share_dir.clone(),
+            self.host().share_name.clone(),
+        );
+        if !self.own.share_folder.is_empty() {
+            (share_dir, share_name) = parse_share_folder(&self.own.share_folder);
+        }
+        if share_dir.is_empty() || self.own.no_share {
+            return Ok(());
+        }
+        match std::fs::metadata(&share_dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => bail!(crate::store::go_io_error("stat", Path::new(&share_dir), &e)),
+            Ok(_) => {}
+        }
+        if share_name.is_empty() {
+            // Parts of VirtualBox mishandle share names that start with "/".
+            share_name = share_dir.trim_start_matches('/').to_string();
+        }
+        let vbm = self.vbm();
+        vbm.run(&[
+            "sharedfolder",
+            "add",
+            self.name(),
+            "--name",
+            &share_name,
+            "--hostpath",
+            &share_dir,
+            "--automount",
+        ])?;
+        vbm.run(&[
+            "setextradata",
+            self.name(),
+            &format!("VBoxInternal2/SharedFoldersEnableSymlinksCreate/{share_name}"),
+            "1",
+        ])
+    }
+
+    /// `disk.vmdk` from the seed: a sparse raw disk of the size with the "please
+    /// format-me" tar at its start, converted by `convertfromraw` (0.16.2 streamed the
+    /// same bytes, zeros included, through its stdin).
+    fn create_disk(&self) -> Result<()> {
+        let size = u64::try_from(self.own.disk_size).unwrap_or(0) << 20;
+        let tar =
+            crate::boot2docker::seed::format_me_tar_for_key(&self.machine_path("id_rsa.pub"))?;
+        let raw = self.machine_path("disk.raw");
+        let result = (|| {
+            let f = std::fs::File::create(&raw)
+                .map_err(|e| anyhow!(crate::store::go_io_error("open", &raw, &e)))?;
+            f.set_len(size.max(tar.len() as u64))?;
+            drop(f);
+            crate::boot2docker::seed::write_at_start(&raw, &tar)?;
+            self.vbm().run(&[
+                "convertfromraw",
+                &Self::path_arg(&raw),
+                &Self::path_arg(&self.disk_path()),
+                "--format",
+                "VMDK",
+            ])
+        })();
+        let _ = std::fs::remove_file(&raw);
+        result
+    }
+
+    /// `--virtualbox-import-boot2docker-vm`: its disk cloned, its CPUs and memory, and
+    /// the boot2docker-cli key `~/.ssh/id_boot2docker`.
+    fn import_vm(&mut self, key: &Path) -> Result<()> {
+        let name = self.own.boot2docker_import_vm.clone();
+        let vbm = self.vbm();
+        let _ = vbm.call(&["controlvm", &name, "poweroff"]);
+        let info = vbm.out(&["showvminfo", &name, "--machinereadable"])?;
+        let disk = vbm::info_value(&info, "SATA-1-0").unwrap_or_default();
+        if let Err(e) = std::fs::metadata(&disk) {
+            bail!(crate::store::go_io_error("stat", Path::new(&disk), &e));
+        }
+        vbm.run(&["clonehd", &disk, &Self::path_arg(&self.disk_path())])?;
+        let info = vbm.out(&["showvminfo", &name, "--machinereadable"])?;
+        let number = |k: &str| -> Result<i64> {
+            let v = vbm::info_value(&info, k).unwrap_or_default();
+            v.parse()
+                .map_err(|_| anyhow!("strconv.Atoi: parsing {v:?}: invalid syntax"))
+        };
+        self.own.cpu = number("cpus")?;
+        self.own.memory = number("memory")?;
+        let from = self.host().home.join(".ssh").join("id_boot2docker");
+        crate::download::copy_file(&from, key)
+    }
+}
+
+/// `dir:name` (the name after the last colon, so `C:\x:name` works).
+fn parse_share_folder(spec: &str) -> (String, String) {
+    match spec.rsplit_once(':') {
+        Some((dir, name)) => (dir.to_string(), name.to_string()),
+        None => (String::new(), spec.to_string()),
+    }
+}
+
+/// The IPv4 address of the interface with this MAC in `ip addr show`'s output.
+fn ip_for_mac(output: &str, mac: &str) -> Result<String> {
+    let mut in_block = false;
+    for line in output.lines().map(str::trim) {
+        if line.starts_with("link") {
+            if let Some(m) = line.split(' ').nth(1) {
+                in_block = m.replace(':', "") == mac;
+            }
+        } else if in_block && line.starts_with("inet ") {
+            if let Some(addr) = line.split(' ').nth(1) {
+                return Ok(addr.split('/').next().unwrap_or(addr).to_string());
+            }
+        }
+    }
+    bail!("Could not find matching IP for MAC address {mac}")
+}
+
+impl Driver for VirtualBoxDriver {
+    fn driver_name(&self) -> String {
+        "virtualbox".into()
+    }
+    fn base(&self) -> &BaseDriver {
+        &self.base
+    }
+    fn base_mut(&mut self) -> &mut BaseDriver {
+        &mut self.base
+    }
+    fn to_json(&self) -> Value {
+        super::driver_json(&self.base, &self.own)
+    }
+
+    fn set_config_from_flags(&mut self, opts: &DriverOptions) -> Result<()> {
+        let install_url = opts.string("engine-install-url");
+        if !install_url.is_empty() && install_url != super::DEFAULT_ENGINE_INSTALL_URL {
+            bail!("--engine-install-url cannot be used with the virtualbox driver, use --virtualbox-boot2docker-url instead");
+        }
+        let o = &mut self.own;
+        o.cpu = opts.int("virtualbox-cpu-count");
+        o.memory = opts.int("virtualbox-memory");
+        o.disk_size = opts.int("virtualbox-disk-size");
+        o.boot2docker_url = opts.string("virtualbox-boot2docker-url");
+        o.boot2docker_import_vm = opts.string("virtualbox-import-boot2docker-vm");
+        o.host_dns_resolver = opts.bool("virtualbox-host-dns-resolver");
+        o.nat_nic_type = opts.string("virtualbox-nat-nictype");
+        o.host_only_cidr = opts.string("virtualbox-hostonly-cidr");
+        o.host_only_nic_type = opts.string("virtualbox-hostonly-nictype");
+        o.host_only_promisc_mode = opts.string("virtualbox-hostonly-nicpromisc");
+        o.ui_type = opts.string("virtualbox-ui-type");
+        o.host_only_no_dhcp = opts.bool("virtualbox-hostonly-no-dhcp");
+        o.no_share = opts.bool("virtualbox-no-share");
+        o.dns_proxy = !opts.bool("virtualbox-no-dns-proxy");
+        o.no_vtx_check = opts.bool("virtualbox-no-vtx-check");
+        o.share_folder = opts.string("virtualbox-share-folder");
+        self.cidr_explicit = self.own.host_only_cidr != DEFAULT_HOST_ONLY_CIDR;
+        self.base.ssh_user = "docker".into();
+        self.base.ssh_key_path = Self::path_arg(&self.machine_path("id_rsa"));
+        Ok(())
+    }
+
+    fn pre_create_check(&self) -> Result<()> {
+        self.check_version()?;
+        if !self.own.no_vtx_check {
+            if self.hyperv_active() {
+                bail!(ERR_HYPERV);
+            }
+            if self.vtx_disabled() {
+                bail!(ERR_MUST_ENABLE_VTX);
+            }
+        }
+        // The ISO is fetched now so that a failed download leaves no machine behind.
+        self.b2d().update_iso_cache(&self.own.boot2docker_url)?;
+        self.list_host_only()?;
+        Ok(())
+    }
+
+    fn create(&mut self) -> Result<()> {
+        self.choose_cidr()?;
+        self.create_vm()?;
+        self.say("Starting the VM...");
+        self.start()
+    }
+
+    fn state(&self) -> Result<State> {
+        Ok(Self::state_of(&self.vm_info()?))
+    }
+
+    fn url(&self) -> Result<String> {
+        if self.state()? != State::Running {
+            return Err(HostNotRunning.into());
+        }
+        let ip = if self.base.ip_address.is_empty() {
+            self.guest_ip()?
+        } else {
+            self.base.ip_address.clone()
+        };
+        Ok(format!("tcp://{}", super::join_host_port(&ip, 2376)))
+    }
+
+    /// The live address on the host-only nic, as 0.16.2 asked the guest each time.
+    fn ip(&self) -> Result<String> {
+        self.guest_ip()
+    }
+
+    fn ssh_hostname(&self) -> Result<String> {
+        Ok("127.0.0.1".into())
+    }
+
+    fn ssh_username(&self) -> String {
+        if self.base.ssh_user.is_empty() {
+            "docker".into()
+        } else {
+            self.base.ssh_user.clone()
+        }
+    }
+
+    fn start(&mut self) -> Result<()> {
+        let state = self.state()?;
+        let mut adapter = None;
+        if state == State::Stopped {
+            self.say("Check network to re-create if needed...");
+            adapter = Some(self.setup_host_only_network().map_err(|e| {
+                anyhow!("Error setting up host only network on machine start: {e:#}")
+            })?);
+        }
+        match state {
+            State::Stopped | State::Saved => {
+                self.forward_ssh()?;
+                self.start_vm()?;
+            }
+            State::Paused => {
+                self.vbm().run(&[
+                    "controlvm",
+                    self.name(),
+                    "resume",
+                    "--type",
+                    &self.own.ui_type,
+                ])?;
+                self.say("Resuming VM ...");
+            }
+            _ => self.say("VM not in restartable state"),
+        }
+        if !self.own.no_vtx_check {
+            let lines = self.vbox_log().map_err(|e| {
+                anyhow!("Checking if hardware virtualization is enabled failed: {e:#}")
+            })?;
+            if vtx_disabled_in_log(&lines) {
+                bail!(ERR_MUST_ENABLE_VTX);
+            }
+        }
+        self.wait_ip()?;
+        let Some((adapter, cidr)) = adapter else {
+            return Ok(());
+        };
+        // The adapter can lose its address while the VM starts (seen on Windows): fix it
+        // with the VM off, as 0.16.2 did.
+        let nets = self.list_host_only()?;
+        if let Some(hit) = network::collision(&cidr, &self.host().interfaces, &nets) {
+            bail!(network::collision_error(&cidr, hit));
+        }
+        if network::find_adapter(&nets, &cidr).is_some() {
+            return Ok(());
+        }
+        self.say("The host-only adapter is corrupted. Let's stop the VM, fix the host-only adapter and restart the VM");
+        self.stop()?;
+        std::thread::sleep(self.tuning.settle);
+        self.save_ipv4(&adapter.name, &cidr)?;
+        std::thread::sleep(self.tuning.settle);
+        self.start_vm()?;
+        self.wait_ip()
+    }
+
+    fn stop(&mut self) -> Result<()> {
+        if self.state()? == State::Paused {
+            self.vbm().run(&["controlvm", self.name(), "resume"])?;
+            self.say("Resuming VM ...");
+        }
+        self.vbm()
+            .run(&["controlvm", self.name(), "acpipowerbutton"])?;
+        while self.state()? == State::Running {
+            std::thread::sleep(self.tuning.poll);
+        }
+        self.base.ip_address.clear();
+        Ok(())
+    }
+
+    fn restart(&mut self) -> Result<()> {
+        self.stop()
+            .map_err(|e| anyhow!("Problem stopping the VM: {e:#}"))?;
+        self.start()
+            .map_err(|e| anyhow!("Problem starting the VM: {e:#}"))
+    }
+
+    fn kill(&mut self) -> Result<()> {
+        self.vbm().run(&["controlvm", self.name(), "poweroff"])
+    }
+
+    fn remove(&mut self) -> Result<()> {
+        let state = match self.state() {
+            Err(e) if e.is::<MachineNotExist>() => return Ok(()),
+            other => other?,
+        };
+        if state != State::Stopped && state != State::Saved {
+            self.kill()?;
+        }
+        self.vbm().run(&["unregistervm", "--delete", self.name()])
+    }
+}
+
+/// The VM log says hardware virtualisation is missing.
+fn vtx_disabled_in_log(lines: &[String]) -> bool {
+    lines.iter().any(|l| {
+        (l.contains("VT-x is disabled")
+            && !l.contains(
+                "Falling back to raw-mode: VT-x is disabled in the BIOS for all CPU modes",
+            ))
+            || l.contains("the host CPU does NOT support HW virtualization")
+            || l.contains("VERR_VMX_UNABLE_TO_START_VM")
+            || (l.contains("Power up failed") && l.contains("VERR_VMX_NO_VMX"))
+    })
+}
 
 fn create_flags() -> Vec<Flag> {
     vec![
