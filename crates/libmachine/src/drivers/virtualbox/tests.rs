@@ -943,3 +943,132 @@ fn share_folder_flag_and_json_round_trip() {
     assert_eq!(back.to_json(), json);
     drop(fx);
 }
+
+#[test]
+fn share_folder_flag_replaces_the_home_share_and_no_share_skips_it() {
+    let fx = Fx::new(HostOs::Linux);
+    let spec = format!("{}:my share", fx.share.display());
+    let d = fx.driver(&[("virtualbox-share-folder", s(&spec))]);
+    let dir = fx.share.to_string_lossy().into_owned();
+    fx.vb(
+        &[
+            "sharedfolder",
+            "add",
+            "vb",
+            "--name",
+            "my share",
+            "--hostpath",
+            &dir,
+            "--automount",
+        ],
+        "",
+    )
+    .vb(
+        &[
+            "setextradata",
+            "vb",
+            "VBoxInternal2/SharedFoldersEnableSymlinksCreate/my share",
+            "1",
+        ],
+        "",
+    );
+    d.share_folder().unwrap();
+    fx.runner.finish();
+    assert_eq!(
+        fx.runner.calls()[0].to_string(),
+        format!(
+            "VBoxManage sharedfolder add vb --name \"my share\" --hostpath {dir:?} --automount"
+        )
+    );
+    // --virtualbox-no-share, or a share directory that does not exist: no command.
+    fx.driver(&[("virtualbox-no-share", FlagValue::Bool(true))])
+        .share_folder()
+        .unwrap();
+    let mut env = fx.env();
+    env.share_dir = fx.store.join("nowhere").to_string_lossy().into_owned();
+    fx.driver_with(env, &[]).share_folder().unwrap();
+    assert_eq!(fx.runner.calls().len(), 2);
+}
+
+#[test]
+fn windows_adapter_that_loses_its_address_during_the_start_is_fixed_with_the_vm_off() {
+    let fx = Fx::new(HostOs::Windows);
+    let mut d = fx.driver(&[]);
+    let adapter = "VirtualBox Host-Only Ethernet Adapter";
+    let good = WINDOWS_HOSTONLYIFS.replace("192.168.56.1", "192.168.99.1");
+    let lost = WINDOWS_HOSTONLYIFS.replace("192.168.56.1", "169.254.12.3");
+    fx.vb(
+        &["showvminfo", "vb", "--machinereadable"],
+        &vm_info("poweroff", adapter),
+    )
+    .vb(&["list", "hostonlyifs"], &good)
+    .vb(&["list", "dhcpservers"], "")
+    .vb(&["list", "dhcpservers"], "")
+    .vb(
+        &[
+            "dhcpserver",
+            "add",
+            "--netname",
+            &format!("HostInterfaceNetworking-{adapter}"),
+            "--ip",
+            "192.168.99.7",
+            "--netmask",
+            "255.255.255.0",
+            "--lowerip",
+            "192.168.99.100",
+            "--upperip",
+            "192.168.99.254",
+            "--enable",
+        ],
+        "",
+    )
+    .vb(
+        &[
+            "modifyvm",
+            "vb",
+            "--nic2",
+            "hostonly",
+            "--nictype2",
+            "82540EM",
+            "--nicpromisc2",
+            "deny",
+            "--hostonlyadapter2",
+            adapter,
+            "--cableconnected2",
+            "on",
+        ],
+        "",
+    );
+    fx.expect_boot(adapter);
+    fx.vb(&["list", "hostonlyifs"], &lost)
+        .vb(
+            &["showvminfo", "vb", "--machinereadable"],
+            &vm_info("running", adapter),
+        )
+        .vb(&["controlvm", "vb", "acpipowerbutton"], "")
+        .vb(
+            &["showvminfo", "vb", "--machinereadable"],
+            &vm_info("poweroff", adapter),
+        )
+        .vb(
+            &[
+                "hostonlyif",
+                "ipconfig",
+                adapter,
+                "--ip",
+                "192.168.99.1",
+                "--netmask",
+                "255.255.255.0",
+            ],
+            "",
+        )
+        .vb(&["startvm", "vb", "--type", "headless"], "")
+        .vb(
+            &["showvminfo", "vb", "--machinereadable"],
+            &vm_info("running", adapter),
+        );
+    d.start().unwrap();
+    fx.runner.finish();
+    assert!(fx.said().contains(&"The host-only adapter is corrupted. Let's stop the VM, fix the host-only adapter and restart the VM".to_string()));
+    assert_eq!(d.base.ip_address, "192.168.56.101");
+}
