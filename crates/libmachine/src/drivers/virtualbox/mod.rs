@@ -182,7 +182,7 @@ pub struct VirtualBoxDriver {
     lines: Option<Arc<Mutex<Vec<String>>>>,
     /// The CIDR was given by the user (it differs from the flag's default).
     cidr_explicit: bool,
-    /// `VBoxManage --version` and `list hostonlyifs` as the pre-create check found them.
+    /// The version the pre-create check found (the default CIDR depends on it).
     version: Mutex<Option<(u32, u32, u32)>>,
 }
 
@@ -216,44 +216,7 @@ impl VirtualBoxDriver {
     fn host(&self) -> &HostEnv {
         self.host.get_or_init(HostEnv::detect)
     }
-}
 
-/// The seams tests replace: the runner, the host, the ISO cache, waits, the guest.
-#[cfg(test)]
-impl VirtualBoxDriver {
-    pub fn with_runner(mut self, runner: Arc<dyn CommandRunner>) -> Self {
-        self.runner = runner;
-        self
-    }
-
-    pub fn with_host(self, env: HostEnv) -> Self {
-        let _ = self.host.set(env);
-        self
-    }
-
-    pub fn with_b2d_cache(mut self, cache: B2dCache) -> Self {
-        self.b2d = Some(cache);
-        self
-    }
-
-    pub fn with_tuning(mut self, tuning: Tuning) -> Self {
-        self.tuning = tuning;
-        self
-    }
-
-    pub fn with_guest(mut self, guest: GuestShell) -> Self {
-        self.guest = guest;
-        self
-    }
-
-    /// Collect the driver's Info/Warn lines in `sink` instead of printing them.
-    pub fn with_lines(mut self, sink: Arc<Mutex<Vec<String>>>) -> Self {
-        self.lines = Some(sink);
-        self
-    }
-}
-
-impl VirtualBoxDriver {
     fn vbm(&self) -> Vbm {
         Vbm {
             program: self.host().vboxmanage.clone(),
@@ -935,6 +898,41 @@ Details: {last}"
         self.own.memory = number("memory")?;
         let from = self.host().home.join(".ssh").join("id_boot2docker");
         crate::download::copy_file(&from, key)
+    }
+}
+
+/// The seams tests replace: the runner, the host, the ISO cache, waits, the guest.
+#[cfg(test)]
+impl VirtualBoxDriver {
+    pub fn with_runner(mut self, runner: Arc<dyn CommandRunner>) -> Self {
+        self.runner = runner;
+        self
+    }
+
+    pub fn with_host(self, env: HostEnv) -> Self {
+        let _ = self.host.set(env);
+        self
+    }
+
+    pub fn with_b2d_cache(mut self, cache: B2dCache) -> Self {
+        self.b2d = Some(cache);
+        self
+    }
+
+    pub fn with_tuning(mut self, tuning: Tuning) -> Self {
+        self.tuning = tuning;
+        self
+    }
+
+    pub fn with_guest(mut self, guest: GuestShell) -> Self {
+        self.guest = guest;
+        self
+    }
+
+    /// Collect the driver's Info/Warn lines in `sink` instead of printing them.
+    pub fn with_lines(mut self, sink: Arc<Mutex<Vec<String>>>) -> Self {
+        self.lines = Some(sink);
+        self
     }
 }
 
