@@ -5,6 +5,7 @@
 //! output recorded from Linux, macOS and Windows hosts running VirtualBox 5.x, 6.1 and 7.x.
 //! The boot2docker guest cannot boot either, so its `ip addr show` is scripted too.
 
+use super::createvm::parse_share_folder;
 use super::host::{HostEnv, HostIface, HostOs};
 use super::*;
 use crate::mcnflag::{FlagKind, FlagValue};
