@@ -213,6 +213,7 @@ fn create_refusals_leave_nothing_behind() {
         (&["create", "-d", "none", "--url", "tcp://a:1", "bad_name"], 1, "Error creating machine: Invalid hostname specified. Allowed hostname chars are: 0-9a-zA-Z . -\n"),
         (&["create", "-d", "none", "--url", "tcp://a:1", "a", "b", "c"], 1, "Invalid command line. Found extra arguments [b c]\n"),
         (&["create", "-d", "none", "--url", "tcp://a:1", "--swarm-discovery", "nope", "m"], 1, "Error parsing swarm discovery: Swarm Discovery URL was in the wrong format: nope\n"),
+        (&["create", "-d", "virtualbox", "--engine-install-url", "http://127.0.0.1:1/i.sh", "m"], 1, "Error setting machine configuration from flags provided: --engine-install-url cannot be used with the virtualbox driver, use --virtualbox-boot2docker-url instead\n"),
         (&["create", "-d", "generic", "--generic-ip-address", "127.0.0.1", "--generic-ssh-key", "/nonexistent/key", "g"], 3, "Error with pre-create check: \"SSH key does not exist: \\\"/nonexistent/key\\\"\"\n"),
         #[cfg(not(windows))]
         (&["create", "-d", "hyperv", "--hyperv-virtual-switch", "External Wireless", "local-docker01"], 3, "Error with pre-create check: \"Hyper-V needs Windows: the hyperv driver drives Hyper-V through powershell.exe and its Hyper-V module, which exist only on Windows\"\n"),
@@ -230,14 +231,20 @@ fn create_refusals_leave_nothing_behind() {
             .collect();
         assert!(left.is_empty() || left == [0], "{args:?} left {left:?}");
     }
-    let out = run(store.path(), &["create", "-d", "virtualbox", "vb"]);
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr
-            .contains("\"virtualbox\" driver is not implemented"),
-        "{}",
-        out.stderr
+    // VirtualBox is not installed here (nor installable): the pre-create check says so in
+    // one line and exits 3, whatever else is on PATH.
+    let empty = tempfile::tempdir().unwrap();
+    let out = dm(store.path())
+        .env("PATH", empty.path())
+        .args(["create", "-d", "virtualbox", "vb"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "Error with pre-create check: \"VBoxManage not found. Make sure VirtualBox is installed and VBoxManage is in the path\"\n"
     );
+    assert!(!machines.join("vb").exists());
     let out = run(
         store.path(),
         &["create", "-d", "none", "--url", "tcp://a:1"],

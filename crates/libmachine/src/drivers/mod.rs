@@ -278,12 +278,22 @@ pub fn ssh_target(driver: &dyn Driver) -> Result<crate::ssh::SshTarget> {
     })
 }
 
-/// The driver `create` uses without `-d` or `MACHINE_DRIVER`: a local QEMU VM on Linux
-/// (VirtualBox, the original's default, is not implemented here).
+/// The driver `create` uses without `-d` or `MACHINE_DRIVER`: a local QEMU VM on Linux,
+/// VirtualBox (0.16.2's default) on macOS and Windows.
 pub fn default_driver() -> &'static str {
     if cfg!(target_os = "linux") {
         "qemu"
     } else {
         "virtualbox"
+    }
+}
+
+#[cfg(test)]
+mod default_driver_tests {
+    #[test]
+    fn the_default_driver_is_implemented_and_virtualbox_off_linux() {
+        let name = super::default_driver();
+        assert_eq!(name == "virtualbox", !cfg!(target_os = "linux"));
+        assert!(super::find(name).unwrap().implemented, "{name}");
     }
 }
