@@ -40,9 +40,7 @@ use packages::{Init, PackageManager};
 use std::path::Path;
 use std::time::Duration;
 
-/// The default bound on waiting for SSH (the original: 60 attempts 3 s apart, plus each
-/// attempt's own connect timeout).
-pub const DEFAULT_SSH_WAIT: Duration = Duration::from_secs(300);
+pub use crate::ssh::DEFAULT_SSH_WAIT;
 
 /// How often the daemon port is looked for after a restart (the original: 10 x 3 s, too
 /// short for dockerd's first start on a slow machine).

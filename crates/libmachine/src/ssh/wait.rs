@@ -7,6 +7,10 @@ use std::io::Read;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
+/// The default bound on waiting for SSH (the original: 60 attempts 3 s apart, plus each
+/// attempt's own connect timeout).
+pub const DEFAULT_SSH_WAIT: Duration = Duration::from_secs(300);
+
 /// After the SSH server has answered but commands kept failing (refused
 /// authentication: wrong user or key) for this long, the wait stops early.
 const AUTH_FAILURE_GRACE: Duration = Duration::from_secs(60);

@@ -148,7 +148,11 @@ impl VirtualBoxDriver {
         }
         match std::fs::metadata(&share_dir) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => bail!(crate::store::go_io_error("stat", Path::new(&share_dir), &e)),
+            Err(e) => bail!(crate::fsutil::go_io_error(
+                "stat",
+                Path::new(&share_dir),
+                &e
+            )),
             Ok(_) => {}
         }
         if share_name.is_empty() {
@@ -184,7 +188,7 @@ impl VirtualBoxDriver {
         let raw = self.machine_path("disk.raw");
         let result = (|| {
             let f = std::fs::File::create(&raw)
-                .map_err(|e| anyhow!(crate::store::go_io_error("open", &raw, &e)))?;
+                .map_err(|e| anyhow!(crate::fsutil::go_io_error("open", &raw, &e)))?;
             f.set_len(size.max(tar.len() as u64))?;
             drop(f);
             crate::boot2docker::seed::write_at_start(&raw, &tar)?;
@@ -209,7 +213,7 @@ impl VirtualBoxDriver {
         let info = vbm.out(&["showvminfo", &name, "--machinereadable"])?;
         let disk = vbm::info_value(&info, "SATA-1-0").unwrap_or_default();
         if let Err(e) = std::fs::metadata(&disk) {
-            bail!(crate::store::go_io_error("stat", Path::new(&disk), &e));
+            bail!(crate::fsutil::go_io_error("stat", Path::new(&disk), &e));
         }
         vbm.run(&["clonehd", &disk, &Self::path_arg(&self.disk_path())])?;
         let info = vbm.out(&["showvminfo", &name, "--machinereadable"])?;

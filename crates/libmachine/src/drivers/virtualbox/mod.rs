@@ -145,7 +145,7 @@ impl Default for Tuning {
             poll: Duration::from_secs(1),
             settle: Duration::from_secs(5),
             ip_interval: Duration::from_secs(4),
-            ssh_wait: crate::provision::DEFAULT_SSH_WAIT,
+            ssh_wait: crate::ssh::DEFAULT_SSH_WAIT,
             retry_delay: Duration::from_millis(100),
             dhcp_octet: || rand::random_range(1..=24),
             free_port,
@@ -361,7 +361,7 @@ impl VirtualBoxDriver {
     }
 
     fn ssh_target(&self) -> Result<SshTarget> {
-        SshTarget::from_driver(self)
+        super::ssh_target(self)
     }
 
     /// The guest's IPv4 address on the host-only nic (`ip addr show` in the guest).
@@ -417,7 +417,7 @@ impl VirtualBoxDriver {
             .join("Logs")
             .join("VBox.log");
         let text = std::fs::read_to_string(&path)
-            .map_err(|e| anyhow!(crate::store::go_io_error("open", &path, &e)))?;
+            .map_err(|e| anyhow!(crate::fsutil::go_io_error("open", &path, &e)))?;
         Ok(text.lines().map(str::to_string).collect())
     }
 
