@@ -253,6 +253,27 @@ pub fn split_driver_json<T: serde::de::DeserializeOwned>(json: Value) -> Result<
     ))
 }
 
+/// The four [`Driver`] methods of a built-in driver that keeps the shared fields in
+/// `base` and its own in `own`: its name, the shared fields, and the JSON of both
+/// ([`driver_json`]). Used inside `impl Driver for ...`.
+macro_rules! base_and_json {
+    ($name:literal) => {
+        fn driver_name(&self) -> String {
+            $name.into()
+        }
+        fn base(&self) -> &$crate::drivers::BaseDriver {
+            &self.base
+        }
+        fn base_mut(&mut self) -> &mut $crate::drivers::BaseDriver {
+            &mut self.base
+        }
+        fn to_json(&self) -> serde_json::Value {
+            $crate::drivers::driver_json(&self.base, &self.own)
+        }
+    };
+}
+pub(crate) use base_and_json;
+
 /// Serialise a driver's own struct after the shared fields, as Go's embedding did.
 pub fn driver_json<T: Serialize>(base: &BaseDriver, own: &T) -> Value {
     let mut obj = serde_json::to_value(base).expect("base driver serialises");

@@ -843,18 +843,7 @@ fn random_id() -> String {
 }
 
 impl Driver for Ec2Driver {
-    fn driver_name(&self) -> String {
-        "amazonec2".into()
-    }
-    fn base(&self) -> &BaseDriver {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut BaseDriver {
-        &mut self.base
-    }
-    fn to_json(&self) -> Value {
-        super::driver_json(&self.base, &self.own)
-    }
+    super::base_and_json!("amazonec2");
     fn set_config_from_flags(&mut self, opts: &DriverOptions) -> Result<()> {
         let o = &mut self.own;
         o.endpoint = opts.string("amazonec2-endpoint");

@@ -169,18 +169,7 @@ fn tcp_accepts(host: &str, port: u16, timeout: Duration) -> bool {
 }
 
 impl Driver for GenericDriver {
-    fn driver_name(&self) -> String {
-        "generic".into()
-    }
-    fn base(&self) -> &BaseDriver {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut BaseDriver {
-        &mut self.base
-    }
-    fn to_json(&self) -> Value {
-        super::driver_json(&self.base, &self.own)
-    }
+    super::base_and_json!("generic");
     fn set_config_from_flags(&mut self, opts: &DriverOptions) -> Result<()> {
         self.own.engine_port = opts.int("generic-engine-port");
         self.base.ip_address = opts.string("generic-ip-address");

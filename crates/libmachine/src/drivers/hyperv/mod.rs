@@ -337,18 +337,7 @@ impl HypervDriver {
 }
 
 impl Driver for HypervDriver {
-    fn driver_name(&self) -> String {
-        "hyperv".into()
-    }
-    fn base(&self) -> &BaseDriver {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut BaseDriver {
-        &mut self.base
-    }
-    fn to_json(&self) -> Value {
-        super::driver_json(&self.base, &self.own)
-    }
+    super::base_and_json!("hyperv");
     fn set_config_from_flags(&mut self, opts: &DriverOptions) -> Result<()> {
         self.own.boot2docker_url = opts.string("hyperv-boot2docker-url");
         self.own.vswitch = opts.string("hyperv-virtual-switch");

@@ -52,18 +52,7 @@ impl NoneDriver {
 }
 
 impl Driver for NoneDriver {
-    fn driver_name(&self) -> String {
-        "none".into()
-    }
-    fn base(&self) -> &BaseDriver {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut BaseDriver {
-        &mut self.base
-    }
-    fn to_json(&self) -> Value {
-        super::driver_json(&self.base, &self.own)
-    }
+    super::base_and_json!("none");
     fn set_config_from_flags(&mut self, opts: &DriverOptions) -> Result<()> {
         let url = opts.string("url");
         if url.is_empty() {

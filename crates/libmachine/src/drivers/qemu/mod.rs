@@ -306,18 +306,7 @@ fn local_image_path(spec: &str) -> PathBuf {
 const MIN_FREE_MB: u64 = 2048;
 
 impl Driver for QemuDriver {
-    fn driver_name(&self) -> String {
-        "qemu".into()
-    }
-    fn base(&self) -> &BaseDriver {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut BaseDriver {
-        &mut self.base
-    }
-    fn to_json(&self) -> Value {
-        super::driver_json(&self.base, &self.own)
-    }
+    super::base_and_json!("qemu");
     fn set_config_from_flags(&mut self, opts: &DriverOptions) -> Result<()> {
         self.own.image = opts.string("qemu-image");
         self.own.image_sha256 = opts.string("qemu-image-sha256");

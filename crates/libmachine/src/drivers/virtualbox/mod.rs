@@ -508,18 +508,7 @@ fn ip_for_mac(output: &str, mac: &str) -> Result<String> {
 }
 
 impl Driver for VirtualBoxDriver {
-    fn driver_name(&self) -> String {
-        "virtualbox".into()
-    }
-    fn base(&self) -> &BaseDriver {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut BaseDriver {
-        &mut self.base
-    }
-    fn to_json(&self) -> Value {
-        super::driver_json(&self.base, &self.own)
-    }
+    super::base_and_json!("virtualbox");
 
     fn set_config_from_flags(&mut self, opts: &DriverOptions) -> Result<()> {
         let install_url = opts.string("engine-install-url");
