@@ -118,6 +118,10 @@ impl Wine {
                 &[],
             );
             fs::write(&marker, PREFIX_VERSION).unwrap();
+            // wineboot's server leaves a few seconds after its last client; a client that
+            // connects while it leaves is reset. Let it go now, before the tests' server.
+            let _ = quiet(wine.tool("wineserver").arg("-k"));
+            let _ = quiet(wine.tool("wineserver").arg("-w"));
             eprintln!(
                 "[wine] prefix made in {:.1} s",
                 start.elapsed().as_secs_f64()
