@@ -3,6 +3,7 @@
 
 use crate::cli::{CmdError, Command, Context};
 use libmachine::Host;
+use std::time::Duration;
 
 mod active;
 mod config;
@@ -75,6 +76,11 @@ pub fn target_names(ctx: &Context) -> Result<Vec<String>, CmdError> {
     } else {
         Ok(ctx.args.clone())
     }
+}
+
+/// The `-t, --timeout` flag of `ls` and `active` (seconds; negative counts as zero).
+pub fn timeout_flag(ctx: &Context) -> Duration {
+    Duration::from_secs(u64::try_from(ctx.flags.int("timeout")).unwrap_or(0))
 }
 
 /// Most machines acted on at once: enough for a handful of VMs, not a thundering herd
