@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fails when a module of libmachine uses a module of its own layer or a higher one, so
-# the library stays a one-way graph (docs/architecture.md). Each top-level module of
+# the library stays a one-way graph (docs/architecture.md), or when a command of the CLI
+# uses another command (what two commands share goes to commands/mod.rs or the library). Each top-level module of
 # crates/libmachine/src has a rank below; a file may name `crate::X` only for an X of a
 # lower rank. A module missing from the list fails too: place a new module on purpose.
 # Unit-test files (`tests.rs`) may use anything: they are not part of the graph.
@@ -51,3 +52,16 @@ for f in $(find . -name '*.rs' ! -name tests.rs | sort); do
 done
 [[ $bad -eq 0 ]] || exit 1
 echo "check-layers: libmachine's $(echo "$modules" | wc -w) modules form a one-way graph"
+
+cd ../../docker-machine/src/commands
+commands=$(sed -n 's/^mod \([a-z_0-9]*\);.*/\1/p; s/^pub mod \([a-z_0-9]*\);.*/\1/p' mod.rs)
+for f in $(find . -name '*.rs' ! -name mod.rs | sort); do
+  for used in $(grep -ohE '(super|crate::commands)::[a-z_0-9]+' "$f" | sed -E 's/.*:://' | sort -u); do
+    if grep -qx "$used" <<<"$commands"; then
+      echo "check-layers: commands/${f#./} uses the $used command; share through commands/mod.rs or the library" >&2
+      bad=1
+    fi
+  done
+done
+[[ $bad -eq 0 ]] || exit 1
+echo "check-layers: the CLI's $(echo "$commands" | wc -w) commands do not use one another"
