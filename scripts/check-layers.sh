@@ -27,7 +27,12 @@ declare -A RANK=(
   [create]=11 [listing]=11
 )
 
-modules=$(sed -n 's/^pub mod \([a-z_0-9]*\);.*/\1/p; s/^mod \([a-z_0-9]*\);.*/\1/p' lib.rs)
+# The modules a lib.rs or mod.rs declares.
+declared() { sed -n 's/^pub mod \([a-z_0-9]*\);.*/\1/p; s/^mod \([a-z_0-9]*\);.*/\1/p' "$1"; }
+# The names a file uses through the given paths (`crate`, `super`, ...).
+used_in() { grep -ohE "($2)::[a-z_0-9]+" "$1" | sed -E 's/.*:://' | sort -u; }
+
+modules=$(declared lib.rs)
 bad=0
 for m in $modules; do
   if [[ -z ${RANK[$m]:-} ]]; then
@@ -42,7 +47,7 @@ for f in $(find . -name '*.rs' ! -name tests.rs | sort); do
   m=${m%%/*}
   m=${m%.rs}
   [[ $m == lib ]] && continue
-  for used in $(grep -ohE 'crate::[a-z_0-9]+' "$f" | sed 's/crate:://' | sort -u); do
+  for used in $(used_in "$f" crate); do
     [[ $used == "$m" || -z ${RANK[$used]:-} ]] && continue # macros and items of lib.rs
     if ((RANK[$used] >= RANK[$m])); then
       echo "check-layers: $f ($m, layer ${RANK[$m]}) uses $used (layer ${RANK[$used]})" >&2
@@ -54,9 +59,9 @@ done
 echo "check-layers: libmachine's $(echo "$modules" | wc -w) modules form a one-way graph"
 
 cd ../../docker-machine/src/commands
-commands=$(sed -n 's/^mod \([a-z_0-9]*\);.*/\1/p; s/^pub mod \([a-z_0-9]*\);.*/\1/p' mod.rs)
+commands=$(declared mod.rs)
 for f in $(find . -name '*.rs' ! -name mod.rs | sort); do
-  for used in $(grep -ohE '(super|crate::commands)::[a-z_0-9]+' "$f" | sed -E 's/.*:://' | sort -u); do
+  for used in $(used_in "$f" 'super|crate::commands'); do
     if grep -qx "$used" <<<"$commands"; then
       echo "check-layers: commands/${f#./} uses the $used command; share through commands/mod.rs or the library" >&2
       bad=1
