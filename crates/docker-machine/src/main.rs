@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod ssh_tools;
 
 fn main() {
     let argv: Vec<String> = std::env::args_os()

@@ -2,6 +2,7 @@
 //!
 //! * [`store`]: the on-disk store, atomic writes, locks; [`migrate`]: older config versions
 //! * [`host`] and [`options`]: a machine and its stored options
+//! * [`listing`]: the machines of the store as `ls` and `active` show them
 //! * [`drivers`]: the driver trait, registry and drivers
 //! * [`mcnflag`]: flag definitions shared by the CLI and the drivers
 //! * [`jsonfmt`]: JSON as Go writes it
@@ -20,6 +21,7 @@ pub mod gob;
 pub mod gourl;
 pub mod host;
 pub mod jsonfmt;
+pub mod listing;
 pub mod log;
 pub mod mcnflag;
 pub mod migrate;

@@ -1,12 +1,12 @@
-//! TLS client configuration for talking to a machine's Docker daemon, and the original's
-//! connection check (`ValidateCertificate`).
+//! TLS client configuration for talking to a machine's Docker daemon, and the handshake
+//! of the original's connection check (`ValidateCertificate`; the check itself is
+//! `host::connection`).
 //!
 //! The machine CA is the only root; the server certificate is always verified; the
 //! aws-lc-rs provider is passed explicitly (no process-wide default is needed).
 
 use crate::cert::{self, certs_from_pem, private_key_from_pem, read_file, CertError};
 use crate::fsutil::go_reason;
-use crate::options::AuthOptions;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
@@ -207,21 +207,6 @@ pub fn parse_host_port(url: &str) -> Result<(String, u16), String> {
     Ok((host.to_string(), port))
 }
 
-/// [`check_connection`] with the CA and client paths of `auth`.
-pub fn check_connection_auth(
-    url: &str,
-    auth: &AuthOptions,
-    timeout: Duration,
-) -> Result<(), String> {
-    check_connection(
-        url,
-        Path::new(&auth.ca_cert_path),
-        Path::new(&auth.client_cert_path),
-        Path::new(&auth.client_key_path),
-        timeout,
-    )
-}
-
 /// The original's connection check: a TLS handshake with the daemon at `url`
 /// (`tcp://host:port`), the machine CA as sole root, server name = the URL's host.
 /// The error is what follows `...validating certificates for host "H:P": `, worded like Go's
@@ -305,18 +290,6 @@ pub fn check_connection(
     let _ = conn.write_tls(&mut sock);
     let _ = sock.flush();
     Ok(())
-}
-
-/// The original's text for a failed connection check, for the daemon at
-/// `url`. It ends with a newline, so a blank line follows it when printed.
-pub fn cert_check_failure(url: &str, reason: &str) -> String {
-    let addr = crate::gourl::parse(url).map(|u| u.host).unwrap_or_default();
-    format!(
-        "Error checking and/or regenerating the certs: There was an error validating certificates for host {}: {reason}\n\
-         You can attempt to regenerate them using 'docker-machine regenerate-certs [name]'.\n\
-         Be advised that this will trigger a Docker daemon restart which might stop running containers.\n",
-        crate::shell::go_quote(&addr)
-    )
 }
 
 /// A failed TCP connect, worded as Go's `net.Dial` (`dial tcp 1.2.3.4:2376: connect: connection refused`).

@@ -1,8 +1,8 @@
 //! `active`: print the machine `DOCKER_HOST` points at.
 
 use crate::cli::{CmdError, Command, Context};
+use libmachine::listing::{self, NoActiveHost};
 use libmachine::mcnflag::Flag;
-use libmachine::State;
 
 pub fn command() -> Command {
     Command {
@@ -26,27 +26,25 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
     if !ctx.args.is_empty() {
         return Err(CmdError::new("Error: Too many arguments given"));
     }
-    let all = super::ls::load_all(&ctx.store)
+    let all = listing::load_all(&ctx.store)
         .map_err(|e| CmdError::new(format!("Error getting active host: {e}")))?;
-    let masters = super::ls::swarm_masters(&all.hosts);
-    let items = super::ls::host_list_items(
+    let masters = listing::swarm_masters(&all.hosts);
+    let docker_host = std::env::var("DOCKER_HOST").unwrap_or_default();
+    let timeout = super::timeout_flag(ctx);
+    let items = listing::host_list_items(
         all.hosts,
         all.broken,
         &masters,
-        super::ls::timeout_flag(ctx),
+        timeout,
+        &docker_host,
         false,
     );
-    let mut timed_out = false;
-    for item in &items {
-        if item.active_host || item.active_swarm {
+    match listing::active(&items) {
+        Ok(item) => {
             println!("{}", item.name);
-            return Ok(());
+            Ok(())
         }
-        timed_out |= item.state == State::Timeout;
-    }
-    if timed_out {
-        Err(CmdError::new("Error getting active host: timeout"))
-    } else {
-        Err(CmdError::new("No active host found"))
+        Err(NoActiveHost::Timeout) => Err(CmdError::new("Error getting active host: timeout")),
+        Err(NoActiveHost::NotFound) => Err(CmdError::new("No active host found")),
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! The paths point at the machine directory's copies, as in the original; a machine
 //! without copies (`none` driver, bug 19) gets the files its `AuthOptions` name, which
-//! are the ones the connection check used ([`super::env::client_tls_files`]).
+//! are the ones the connection check used ([`libmachine::Host::client_tls_files`]).
 
 use crate::cli::{CmdError, Command, Context};
 use libmachine::mcnflag::Flag;
@@ -28,16 +28,17 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
     libmachine::log::set_info_to_stderr(true);
     // The first argument names the machine; any others are ignored, as in the original.
     let host = super::load_target(ctx)?;
-    let docker_host = super::env::connection_boilerplate(&host, ctx.flags.bool("swarm"))
+    let docker_host = host
+        .checked_docker_url(ctx.flags.bool("swarm"))
         .map_err(|e| CmdError::new(format!("Error running connection boilerplate: {e}")))?;
     libmachine::debug!("{docker_host}");
-    let (ca, cert, key) = super::env::client_tls_files(ctx, &host);
+    let files = host.client_tls_files(&ctx.store.machine_dir(&host.name));
     let path = |p: &std::path::Path| go_quote(&p.to_string_lossy());
     print!(
         "--tlsverify\n--tlscacert={}\n--tlscert={}\n--tlskey={}\n-H={docker_host}\n",
-        path(&ca),
-        path(&cert),
-        path(&key)
+        path(&files.ca),
+        path(&files.cert),
+        path(&files.key)
     );
     Ok(())
 }

@@ -1,8 +1,5 @@
-//! `env`: shell code that points the docker client at a machine.
-//!
-//! Also home of the connection check `env`, `config` (and `create`) run first
-//! ([`connection_boilerplate`]: a TLS handshake with the machine's CA), and of the rule
-//! saying where a machine's client certificates are ([`client_tls_files`]).
+//! `env`: shell code that points the docker client at a machine, once the connection
+//! check passed ([`Host::checked_docker_url`]).
 //!
 //! Fixed bugs of 0.16.2 (numbered as in docs/original-bugs.md):
 //! * 3: values are quoted for the target shell; `-u --no-proxy` prints `unset NO_PROXY`
@@ -15,10 +12,9 @@
 
 use crate::cli::{CmdError, Command, Context};
 use libmachine::mcnflag::Flag;
-use libmachine::options::AuthOptions;
 use libmachine::shell::{self, Syntax};
 use libmachine::{dockerclient, tlsconfig, Host};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub fn command() -> Command {
     Command {
@@ -46,10 +42,6 @@ pub fn command() -> Command {
     }
 }
 
-/// Printed after `Error checking TLS connection: ` when only the swarm port fails.
-pub const SWARM_NOT_STARTED: &str =
-    "Connection to Swarm cannot be checked but the certs are valid. Maybe swarm is not started";
-
 fn action(ctx: &Context) -> Result<(), CmdError> {
     // The output is meant for `eval`: log lines must not reach stdout.
     libmachine::log::set_info_to_stderr(true);
@@ -68,7 +60,8 @@ fn set(ctx: &Context) -> Result<(), CmdError> {
     }
     let host = super::load_target(ctx)?;
     let swarm = ctx.flags.bool("swarm");
-    let docker_host = connection_boilerplate(&host, swarm)
+    let docker_host = host
+        .checked_docker_url(swarm)
         .map_err(|e| CmdError::new(format!("Error checking TLS connection: {e}")))?;
     let syntax = user_shell(ctx);
 
@@ -201,96 +194,14 @@ fn host_part(ip: &str) -> &str {
     }
 }
 
-/// Go's `url.URL.Host` of a Docker URL (empty when it does not parse, as the original's
-/// ignored error left it).
-fn url_host(url: &str) -> String {
-    libmachine::gourl::parse(url)
-        .map(|u| u.host)
-        .unwrap_or_default()
-}
-
-/// The original's connection check (`check.DefaultConnChecker.Check`): the machine's
-/// Docker URL (or, with `swarm`, its swarm master URL), verified by a TLS handshake with
-/// the machine's CA and client certificate. Returns the URL; the error text is what
-/// follows the caller's prefix (`Error checking TLS connection: ` for `env`,
-/// `Error running connection boilerplate: ` for `config`), ending in a newline when the
-/// certificates could not be validated.
-pub fn connection_boilerplate(host: &Host, swarm: bool) -> Result<String, String> {
-    let url = host.driver.url().map_err(|e| format!("{e:#}"))?;
-    let target = if swarm { swarm_url(&url, host)? } else { url };
-    if let Err(reason) =
-        tlsconfig::check_connection_auth(&target, &host.options.auth, tlsconfig::CONNECTION_TIMEOUT)
-    {
-        if swarm && connection_boilerplate(host, false).is_ok() {
-            return Err(SWARM_NOT_STARTED.to_string());
-        }
-        return Err(tlsconfig::cert_check_failure(&target, &reason));
-    }
-    Ok(target)
-}
-
-/// `tcp://<machine IP>:<port of SwarmOptions.Host>`, for swarm masters only.
-fn swarm_url(url: &str, host: &Host) -> Result<String, String> {
-    let swarm = &host.options.swarm;
-    if !swarm.master {
-        return Err(format!(
-            "{} is not a swarm master. The --swarm flag is intended for use with swarm masters",
-            shell::go_quote(&host.name)
-        ));
-    }
-    // The original split on `:` and took the second part (and panicked without one).
-    let port = url_host(&swarm.host)
-        .split(':')
-        .nth(1)
-        .ok_or_else(|| {
-            format!(
-                "There was an error parsing the url: no port in the swarm host {:?}",
-                swarm.host
-            )
-        })?
-        .to_string();
-    let machine_host = url_host(url);
-    let machine_ip = machine_host.split(':').next().unwrap_or_default();
-    Ok(format!("tcp://{machine_ip}:{port}"))
-}
-
-/// The CA, client certificate and client key a docker client should use for a machine.
-///
-/// Provisioning copies them into the machine directory, which is where the original
-/// always pointed (`DOCKER_CERT_PATH`, `config`'s flags). A machine that was never
-/// provisioned (`none` driver) has no copies there (bug 19): its certificates are those
-/// its `AuthOptions` name, the very files the connection check just used.
-pub fn client_tls_files(ctx: &Context, host: &Host) -> (PathBuf, PathBuf, PathBuf) {
-    let dir = ctx.store.machine_dir(&host.name);
-    let auth: &AuthOptions = &host.options.auth;
-    if dir.join("ca.pem").exists() || auth.ca_cert_path.is_empty() {
-        return (
-            dir.join("ca.pem"),
-            dir.join("cert.pem"),
-            dir.join("key.pem"),
-        );
-    }
-    (
-        PathBuf::from(&auth.ca_cert_path),
-        PathBuf::from(&auth.client_cert_path),
-        PathBuf::from(&auth.client_key_path),
-    )
-}
-
-/// `DOCKER_CERT_PATH`: the machine directory when it holds the copies; otherwise the one
-/// directory holding the `AuthOptions` files, when they are named as the docker client
-/// expects (`ca.pem`, `cert.pem`, `key.pem`: the store's `certs/` by default). Files with
-/// other names or in different directories cannot be named by one variable: the machine
-/// directory is printed then, as the original did, with a warning on stderr.
+/// `DOCKER_CERT_PATH`: where the machine's client certificates are. When no one
+/// directory holds them under the names the docker client expects, the machine
+/// directory is printed, as the original did, with a warning on stderr.
 fn cert_path(ctx: &Context, host: &Host) -> PathBuf {
     let dir = ctx.store.machine_dir(&host.name);
-    let (ca, cert, key) = client_tls_files(ctx, host);
-    if ca.starts_with(&dir) {
-        return dir;
-    }
-    match common_dir(&ca, &cert, &key) {
-        Some(shared) => shared,
-        None => {
+    host.client_tls_files(&dir)
+        .cert_dir(&dir)
+        .unwrap_or_else(|| {
             libmachine::warn!(
                 "Warning: the TLS files of \"{}\" are not ca.pem, cert.pem and key.pem in one directory, so DOCKER_CERT_PATH cannot point at them; run \"{} config {}\" for flags naming them.",
                 host.name,
@@ -298,16 +209,7 @@ fn cert_path(ctx: &Context, host: &Host) -> PathBuf {
                 host.name
             );
             dir
-        }
-    }
-}
-
-fn common_dir(ca: &Path, cert: &Path, key: &Path) -> Option<PathBuf> {
-    let dir = ca.parent()?;
-    let named =
-        |p: &Path, name: &str| p.parent() == Some(dir) && p.file_name() == Some(name.as_ref());
-    (named(ca, "ca.pem") && named(cert, "cert.pem") && named(key, "key.pem"))
-        .then(|| dir.to_path_buf())
+        })
 }
 
 #[cfg(test)]
@@ -333,37 +235,5 @@ mod tests {
         assert_eq!(host_part("fe80::1"), "fe80::1");
         assert_eq!(host_part("[fe80::1]:2376"), "fe80::1");
         assert_eq!(host_part("dev.local:2376"), "dev.local");
-    }
-
-    #[test]
-    fn url_hosts() {
-        assert_eq!(url_host("tcp://1.2.3.4:2376"), "1.2.3.4:2376");
-        assert_eq!(url_host("tcp://u@1.2.3.4:2376/x"), "1.2.3.4:2376");
-        assert_eq!(url_host("tcp://0.0.0.0:3376"), "0.0.0.0:3376");
-    }
-
-    #[test]
-    fn common_dirs() {
-        let p = Path::new;
-        assert_eq!(
-            common_dir(
-                p("/s/certs/ca.pem"),
-                p("/s/certs/cert.pem"),
-                p("/s/certs/key.pem")
-            ),
-            Some(PathBuf::from("/s/certs"))
-        );
-        assert_eq!(
-            common_dir(
-                p("/s/certs/ca.pem"),
-                p("/x/cert.pem"),
-                p("/s/certs/key.pem")
-            ),
-            None
-        );
-        assert_eq!(
-            common_dir(p("/s/myca.pem"), p("/s/cert.pem"), p("/s/key.pem")),
-            None
-        );
     }
 }

@@ -1,8 +1,11 @@
 //! One module per command, as the original's `commands/` package, plus the helpers they
-//! share: the default-machine rule, loading machines, and multi-machine actions.
+//! share: the default-machine rule, loading machines, multi-machine actions, and the
+//! yes/no prompt. Commands do not import one another (`scripts/check-layers.sh`).
 
 use crate::cli::{CmdError, Command, Context};
 use libmachine::Host;
+use std::io::{BufRead, Write};
+use std::time::Duration;
 
 mod active;
 mod config;
@@ -75,6 +78,11 @@ pub fn target_names(ctx: &Context) -> Result<Vec<String>, CmdError> {
     } else {
         Ok(ctx.args.clone())
     }
+}
+
+/// The `-t, --timeout` flag of `ls` and `active` (seconds; negative counts as zero).
+pub fn timeout_flag(ctx: &Context) -> Duration {
+    Duration::from_secs(u64::try_from(ctx.flags.int("timeout")).unwrap_or(0))
 }
 
 /// Most machines acted on at once: enough for a handful of VMs, not a thundering herd
@@ -154,3 +162,15 @@ pub fn simple(
 
 pub const DESC_ONE: &str = "Argument is a machine name.";
 pub const DESC_MANY: &str = "Argument(s) are one or more machine names.";
+
+/// Ask a yes/no question on stdout; only an answer starting with y/Y is a yes
+/// (end of input is a no).
+pub fn confirm(question: &str) -> bool {
+    print!("{question} (y/n): ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    match std::io::stdin().lock().read_line(&mut answer) {
+        Ok(n) if n > 0 => answer.trim_start().to_lowercase().starts_with('y'),
+        _ => false,
+    }
+}

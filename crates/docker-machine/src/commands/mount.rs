@@ -1,8 +1,8 @@
 //! `mount`: mount a machine directory locally with sshfs (`-u`: `fusermount -u`), built
 //! as the original built it; the tool's exit status is passed through.
 
-use super::scp::{load_info, pinned, run_tool, ssh_options, HostInfo, Location};
 use crate::cli::{help, CmdError, Command, Context};
+use crate::ssh_tools::{load_info, pinned, run_tool, ssh_options, HostInfo, Location};
 use libmachine::mcnflag::Flag;
 use libmachine::ssh::external::look_path;
 

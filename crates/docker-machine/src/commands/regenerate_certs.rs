@@ -27,7 +27,7 @@ pub fn command() -> Command {
 /// reinstalled.
 fn action(ctx: &Context) -> Result<(), CmdError> {
     if !ctx.flags.bool("force")
-        && !super::rm::confirm("Regenerate TLS machine certs?  Warning: this is irreversible.")
+        && !super::confirm("Regenerate TLS machine certs?  Warning: this is irreversible.")
     {
         return Ok(());
     }

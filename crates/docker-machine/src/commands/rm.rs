@@ -2,7 +2,6 @@
 
 use crate::cli::{help, CmdError, Command, Context};
 use libmachine::mcnflag::Flag;
-use std::io::{BufRead, Write};
 
 pub fn command() -> Command {
     Command {
@@ -36,7 +35,7 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
     libmachine::info!("About to remove {}", ctx.args.join(", "));
     libmachine::warn!("WARNING: This action will delete both local reference and remote instance.");
     let force = ctx.flags.bool("force");
-    if !force && !ctx.flags.bool("y") && !confirm("Are you sure?") {
+    if !force && !ctx.flags.bool("y") && !super::confirm("Are you sure?") {
         return Ok(());
     }
     let mut errors = Vec::new();
@@ -69,16 +68,4 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
         return Err(CmdError::new(errors.join("\n")));
     }
     Ok(())
-}
-
-/// Ask a yes/no question on stdout; only an answer starting with y/Y is a yes
-/// (end of input is a no).
-pub fn confirm(question: &str) -> bool {
-    print!("{question} (y/n): ");
-    let _ = std::io::stdout().flush();
-    let mut answer = String::new();
-    match std::io::stdin().lock().read_line(&mut answer) {
-        Ok(n) if n > 0 => answer.trim_start().to_lowercase().starts_with('y'),
-        _ => false,
-    }
 }

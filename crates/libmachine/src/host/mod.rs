@@ -1,5 +1,6 @@
 //! A machine: its name, driver and options, as stored in `config.json` (version 3).
 
+pub mod connection;
 mod ops;
 pub use ops::regenerate_local_certs;
 

@@ -9,7 +9,6 @@ use crate::provision::{engine, Family, Provisioner, Target, DEFAULT_SSH_WAIT};
 use crate::ssh::wait_for_ssh;
 use crate::ssh::{SshClient, SshTarget};
 use crate::state::State;
-use crate::tlsconfig;
 use anyhow::{anyhow, Result};
 use std::path::Path;
 use std::time::Duration;
@@ -61,7 +60,7 @@ impl Host {
         let client = self.connect(DEFAULT_SSH_WAIT)?;
         let provisioner = Provisioner::detect(client.as_ref())?;
         provisioner.provision(&self.provision_target()?)?;
-        self.check_docker_connection().map_err(|e| anyhow!(e))
+        Ok(self.check_docker_connection()?)
     }
 
     /// `regenerate-certs`: a new server certificate (with the machine's current address in
@@ -73,7 +72,7 @@ impl Host {
         let client = self.connect(DEFAULT_SSH_WAIT)?;
         let provisioner = Provisioner::detect(client.as_ref())?;
         provisioner.configure_auth(&self.provision_target()?)?;
-        self.check_docker_connection().map_err(|e| anyhow!(e))
+        Ok(self.check_docker_connection()?)
     }
 
     /// `upgrade`: upgrade the Docker packages installed on the machine and restart it.
@@ -109,27 +108,6 @@ impl Host {
         crate::info!("Starting machine back up...");
         self.driver.start()?;
         wait_for(|| matches!(self.driver.state(), Ok(State::Running)))
-    }
-
-    /// The original's connection check: a TLS handshake with the daemon,
-    /// retried briefly. The error is the 7.4 text (it ends with a newline).
-    pub fn check_docker_connection(&self) -> std::result::Result<(), String> {
-        let url = self.driver.url().map_err(|e| format!("{e:#}"))?;
-        let mut last = String::new();
-        for attempt in 0..3 {
-            match tlsconfig::check_connection_auth(
-                &url,
-                &self.options.auth,
-                tlsconfig::CONNECTION_TIMEOUT,
-            ) {
-                Ok(()) => return Ok(()),
-                Err(e) => last = e,
-            }
-            if attempt < 2 {
-                std::thread::sleep(Duration::from_secs(2));
-            }
-        }
-        Err(tlsconfig::cert_check_failure(&url, &last))
     }
 }
 
