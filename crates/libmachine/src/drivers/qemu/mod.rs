@@ -16,9 +16,10 @@ mod host;
 mod image;
 mod process;
 mod qmp;
-mod seed;
 
 use super::{BaseDriver, Driver, DriverSpec, HostNotRunning};
+use crate::cidata;
+use crate::download::Progress;
 use crate::mcnflag::{DriverOptions, Flag};
 use crate::state::State;
 use anyhow::{anyhow, bail, Context, Result};
@@ -170,17 +171,17 @@ impl QemuDriver {
     /// The base image in the cache (downloading or importing it), and its format.
     fn resolve_image(&self) -> Result<(PathBuf, &'static str)> {
         let spec = &self.own.image;
+        let cache = image::cache(&self.store_path());
         let path = if image::is_url(spec) {
-            let quiet = !std::io::IsTerminal::is_terminal(&std::io::stderr());
-            if !image::cached_download_path(&self.store_path(), spec).exists() {
+            if !cache.download_path(spec).exists() {
                 self.log(&format!("Downloading {spec}..."));
             }
             let sha = Some(self.own.image_sha256.as_str()).filter(|s| !s.is_empty());
-            image::fetch(&self.store_path(), spec, sha, quiet)?
+            cache.fetch(spec, sha, Progress::for_stderr())?
         } else {
             let local = local_image_path(spec);
             image::disk_format(&local)?;
-            image::import_local(&self.store_path(), &local)?
+            cache.import_local(&local)?
         };
         let format = image::disk_format(&path)?;
         image::check_with_qemu_img(&self.qemu_img(), &path, format)?;
@@ -357,7 +358,7 @@ impl Driver for QemuDriver {
         }
         let store = self.store_path();
         let cached = image::is_url(&self.own.image)
-            && image::cached_download_path(&store, &self.own.image).exists();
+            && image::cache(&store).download_path(&self.own.image).exists();
         if let Some(free) = host::free_disk_mb(&store) {
             let needed = MIN_FREE_MB
                 + if image::is_url(&self.own.image) && !cached {
@@ -397,14 +398,16 @@ impl Driver for QemuDriver {
         let (base, format) = self.resolve_image()?;
         self.own.base_image = base.to_string_lossy().into_owned();
         self.own.base_format = format.to_string();
-        let store = self.store_path();
+        let cache = image::cache(&self.store_path());
         if !self.own.kernel.is_empty() {
-            self.own.kernel_path = image::import_local(&store, Path::new(&self.own.kernel))?
+            self.own.kernel_path = cache
+                .import_local(Path::new(&self.own.kernel))?
                 .to_string_lossy()
                 .into_owned();
         }
         if !self.own.initrd.is_empty() {
-            self.own.initrd_path = image::import_local(&store, Path::new(&self.own.initrd))?
+            self.own.initrd_path = cache
+                .import_local(Path::new(&self.own.initrd))?
                 .to_string_lossy()
                 .into_owned();
         }
@@ -419,7 +422,7 @@ impl Driver for QemuDriver {
         // the first connection is checked.
         let (host_private, host_public) = crate::ssh::keys::ed25519_pair()?;
         self.base.host_key_pin().record(&host_public)?;
-        let host_key = seed::HostKey {
+        let host_key = cidata::HostKey {
             private_openssh: host_private,
             public_openssh: host_public
                 .to_openssh()
@@ -434,9 +437,9 @@ impl Driver for QemuDriver {
                 .duration_since(std::time::UNIX_EPOCH)?
                 .as_secs()
         );
-        let seed = seed::build(
-            &seed::user_data(name, &self.base.ssh_user, &public, &host_key),
-            &seed::meta_data(&instance, name),
+        let seed = cidata::build(
+            &cidata::user_data(name, &self.base.ssh_user, &public, &host_key),
+            &cidata::meta_data(&instance, name),
         )?;
         crate::fsutil::write_atomic(&dir.join("seed.img"), &seed, 0o600)?;
 
