@@ -4,11 +4,11 @@
 //! and a changed base gets a new file name, so existing overlays keep their backing file.
 
 use crate::download::FileCache;
+use crate::runner::{Cmd, CommandRunner};
 use anyhow::{bail, Context, Result};
 use std::fs;
 use std::io::{self, Read};
 use std::path::Path;
-use std::process::Command;
 
 /// The official Debian 12 cloud image, the default when `--qemu-image` is not given.
 pub const DEFAULT_IMAGE_URL: &str =
@@ -58,20 +58,27 @@ fn read_up_to(f: &mut fs::File, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// `qemu-img info` must be able to open the image (a damaged qcow2 fails here).
-pub fn check_with_qemu_img(qemu_img: &str, path: &Path, format: &str) -> Result<u64> {
-    let out = Command::new(qemu_img)
-        .args(["info", "--output=json", "-f", format])
-        .arg(path)
-        .output()
+pub fn check_with_qemu_img(
+    runner: &dyn CommandRunner,
+    qemu_img: &str,
+    path: &Path,
+    format: &str,
+) -> Result<u64> {
+    let path_arg = path.to_string_lossy();
+    let out = runner
+        .run(&Cmd::new(
+            qemu_img,
+            ["info", "--output=json", "-f", format, &path_arg],
+        ))
         .with_context(|| format!("running {qemu_img}"))?;
-    if !out.status.success() {
+    if !out.success() {
         bail!(
             "{} is not a usable {format} image: {}",
             path.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
+            out.stderr.trim()
         );
     }
-    let info: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let info: serde_json::Value = serde_json::from_str(&out.stdout)?;
     Ok(info
         .get("virtual-size")
         .and_then(|v| v.as_u64())
@@ -80,24 +87,24 @@ pub fn check_with_qemu_img(qemu_img: &str, path: &Path, format: &str) -> Result<
 
 /// The machine's disk: a qcow2 overlay on the base, `size_mb` big (at least the base's size).
 pub fn create_overlay(
+    runner: &dyn CommandRunner,
     qemu_img: &str,
     base: &Path,
     base_format: &str,
     overlay: &Path,
     size_mb: u64,
 ) -> Result<()> {
-    let out = Command::new(qemu_img)
-        .args(["create", "-q", "-f", "qcow2", "-F", base_format, "-b"])
-        .arg(base)
-        .arg(overlay)
-        .arg(format!("{size_mb}M"))
-        .output()
+    let (base, overlay) = (base.to_string_lossy(), overlay.to_string_lossy());
+    let size = format!("{size_mb}M");
+    let args = ["create", "-q", "-f", "qcow2", "-F", base_format, "-b"];
+    let out = runner
+        .run(&Cmd::new(
+            qemu_img,
+            args.into_iter().chain([&*base, &*overlay, &size]),
+        ))
         .with_context(|| format!("running {qemu_img}"))?;
-    if !out.status.success() {
-        bail!(
-            "creating the disk: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+    if !out.success() {
+        bail!("creating the disk: {}", out.stderr.trim());
     }
     Ok(())
 }

@@ -11,22 +11,29 @@
 //! user-mode network gives the guest 10.0.2.15, which the host cannot route to), and
 //! `url` is tcp://127.0.0.1:PORT with the Docker forward's port. Inside the VM dockerd
 //! listens on 2376 as everywhere else.
+//!
+//! `qemu-img` runs through the command-runner seam, so its steps are tested without it
+//! (`tests.rs`); QEMU itself is a detached daemon that outlives us, started directly.
 
 mod host;
 mod image;
 mod process;
 mod qmp;
+#[cfg(test)]
+mod tests;
 
 use super::{BaseDriver, Driver, DriverSpec, HostNotRunning};
 use crate::cidata;
 use crate::download::Progress;
 use crate::mcnflag::{DriverOptions, Flag};
+use crate::runner::{CommandRunner, SystemRunner};
 use crate::state::State;
 use anyhow::{anyhow, bail, Context, Result};
 use process::{Accel, Launch};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use image::DEFAULT_IMAGE_URL;
@@ -127,6 +134,8 @@ fn is_zero(n: &i64) -> bool {
 pub struct QemuDriver {
     base: BaseDriver,
     own: Own,
+    /// Runs `qemu-img`; QEMU itself is a detached long-running process ([`process`]).
+    runner: Arc<dyn CommandRunner>,
 }
 
 impl QemuDriver {
@@ -137,12 +146,23 @@ impl QemuDriver {
         QemuDriver {
             base,
             own: Own::default(),
+            runner: SystemRunner::shared(),
         }
     }
 
     fn from_json(json: Value) -> Result<QemuDriver> {
         let (base, own) = super::split_driver_json(json)?;
-        Ok(QemuDriver { base, own })
+        Ok(QemuDriver {
+            base,
+            own,
+            runner: SystemRunner::shared(),
+        })
+    }
+
+    /// A driver whose `qemu-img` calls go to `runner` (tests).
+    pub fn with_runner(mut self, runner: Arc<dyn CommandRunner>) -> QemuDriver {
+        self.runner = runner;
+        self
     }
 
     fn log(&self, msg: &str) {
@@ -184,8 +204,22 @@ impl QemuDriver {
             cache.import_local(&local)?
         };
         let format = image::disk_format(&path)?;
-        image::check_with_qemu_img(&self.qemu_img(), &path, format)?;
+        image::check_with_qemu_img(self.runner.as_ref(), &self.qemu_img(), &path, format)?;
         Ok((path, format))
+    }
+
+    /// The machine's disk, an overlay on the cached base image.
+    fn create_disk(&self, base: &Path, format: &str) -> Result<()> {
+        self.log(&format!("Creating a {} MB disk...", self.own.disk_size));
+        let size = u64::try_from(self.own.disk_size).unwrap_or(20000);
+        image::create_overlay(
+            self.runner.as_ref(),
+            &self.qemu_img(),
+            base,
+            format,
+            &self.dir().join("disk.qcow2"),
+            size,
+        )
     }
 
     fn launch(&self, ssh_port: u16, docker_port: u16, qmp_port: u16, accel: Accel) -> Result<()> {
@@ -388,7 +422,8 @@ impl Driver for QemuDriver {
         } else {
             let local = local_image_path(&self.own.image);
             let format = image::disk_format(&local)?;
-            image::check_with_qemu_img(&self.qemu_img(), &local, format).map(|_| ())
+            image::check_with_qemu_img(self.runner.as_ref(), &self.qemu_img(), &local, format)
+                .map(|_| ())
         }
     }
 
@@ -443,16 +478,7 @@ impl Driver for QemuDriver {
         )?;
         crate::fsutil::write_atomic(&dir.join("seed.img"), &seed, 0o600)?;
 
-        self.log(&format!("Creating a {} MB disk...", self.own.disk_size));
-        let size = u64::try_from(self.own.disk_size).unwrap_or(20000);
-        image::create_overlay(
-            &self.qemu_img(),
-            &base,
-            format,
-            &dir.join("disk.qcow2"),
-            size,
-        )?;
-
+        self.create_disk(&base, format)?;
         self.start_vm()
     }
 
