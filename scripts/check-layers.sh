@@ -17,7 +17,7 @@ declare -A RANK=(
   # certificates, then what speaks to a machine
   [cert]=3
   [ssh]=4 [tlsconfig]=4
-  [dockerclient]=5 [cloud]=5 [boot2docker]=5
+  [dockerclient]=5 [cloud]=5 [boot2docker]=5 [cidata]=5
   # what a machine is made of, and how it is set up
   [drivers]=6
   [provision]=7

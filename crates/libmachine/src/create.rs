@@ -4,7 +4,7 @@
 //! 1. CA and client certificates created when missing or expired (every driver);
 //! 2. `Running pre-create checks...` and the driver's check (exit 3, nothing saved);
 //! 3. save; `Creating machine...`; the driver creates; save;
-//! 4. unless the driver is `none`: wait until Running, wait for SSH, detect the OS,
+//! 4. unless the driver has no SSH (`none`): wait until Running, wait for SSH, detect the OS,
 //!    provision, check the TLS connection; save.
 //!
 //! The machine is saved before every step that can fail halfway, so a failed create
@@ -97,7 +97,7 @@ pub fn create(store: &Store, host: &mut Host, opts: &CreateOptions) -> Result<()
     })?;
 
     crate::testpoint::pause("create-driver-done");
-    if host.driver_name != "none" {
+    if host.driver.capabilities().ssh {
         let result = provision_new(host, opts);
         // Whatever provisioning learnt (nothing, today) is kept even when it failed.
         let _ = store.save(host);

@@ -1,11 +1,14 @@
 //! Downloads for the image caches: one HTTP agent (rustls, proxy from the environment),
-//! a file fetched into place atomically, and the progress shown while it comes: a
-//! progress bar on a terminal, the original's `0%....10%....` line otherwise.
+//! a file fetched into place atomically (sha256 checked when one is expected), the
+//! progress shown while it comes (a progress bar on a terminal, the original's
+//! `0%....10%....` line otherwise), and [`FileCache`], a folder of checked downloads and
+//! imported files. The boot2docker ISO cache and the qemu image cache both build on it.
 
 use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::{self, IsTerminal, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +33,8 @@ pub fn http_agent() -> ureq::Agent {
 pub enum Progress {
     /// An indicatif bar (stdout is a terminal).
     Bar,
+    /// An indicatif bar on stderr (a terminal), leaving stdout to the command's output.
+    BarOnStderr,
     /// The original's `0%....10%....100%` line on stdout.
     Percent,
     /// Nothing.
@@ -43,6 +48,15 @@ impl Progress {
             Progress::Bar
         } else {
             Progress::Percent
+        }
+    }
+
+    /// A bar on stderr when it is a terminal, nothing otherwise.
+    pub fn for_stderr() -> Progress {
+        if io::stderr().is_terminal() {
+            Progress::BarOnStderr
+        } else {
+            Progress::Quiet
         }
     }
 }
@@ -89,13 +103,15 @@ impl<W: Write> PercentWriter<W> {
 }
 
 /// GET `url` into `dest`; the file appears whole or not at all. `headers` are added to
-/// the request.
+/// the request. Returns the sha256 (hex) of the file; when `expected_sha256` is given
+/// and differs, nothing is kept.
 pub fn http_to_file(
     url: &str,
     dest: &Path,
     headers: &[(&str, String)],
     progress: Progress,
-) -> Result<()> {
+    expected_sha256: Option<&str>,
+) -> Result<String> {
     let dir = dest.parent().unwrap_or(Path::new("."));
     let mut req = http_agent().get(url);
     for (k, v) in headers {
@@ -117,13 +133,16 @@ pub fn http_to_file(
         .prefix(&format!("{name}.tmp"))
         .tempfile_in(dir)?;
     let mut buf = vec![0u8; 1 << 16];
+    let mut hasher = Sha256::new();
     let mut percent =
         (progress == Progress::Percent).then(|| PercentWriter::new(io::stdout(), total));
-    let bar = (progress == Progress::Bar).then(|| {
-        let bar = indicatif::ProgressBar::with_draw_target(
-            total,
-            indicatif::ProgressDrawTarget::stdout(),
-        );
+    let target = match progress {
+        Progress::Bar => Some(indicatif::ProgressDrawTarget::stdout()),
+        Progress::BarOnStderr => Some(indicatif::ProgressDrawTarget::stderr()),
+        Progress::Percent | Progress::Quiet => None,
+    };
+    let bar = target.map(|target| {
+        let bar = indicatif::ProgressBar::with_draw_target(total, target);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
                 "{bytes}/{total_bytes} [{bar:40}] {bytes_per_sec} {eta}",
@@ -141,6 +160,7 @@ pub fn http_to_file(
             Err(e) => return Err(anyhow::Error::new(e).context(format!("Get {url}"))),
         };
         tmp.write_all(&buf[..n])?;
+        hasher.update(&buf[..n]);
         if let Some(p) = percent.as_mut() {
             p.advance(n as u64);
         }
@@ -154,8 +174,15 @@ pub fn http_to_file(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    let actual = hex(&hasher.finalize());
+    if let Some(expected) = expected_sha256 {
+        if expected != actual {
+            bail!("sha256 mismatch: expected {expected}, got {actual}");
+        }
+    }
     tmp.as_file().sync_all()?;
-    persist(tmp, dest)
+    persist(tmp, dest)?;
+    Ok(actual)
 }
 
 /// Copy a local file into `dest`, whole or not at all.
@@ -185,9 +212,232 @@ fn persist(tmp: tempfile::NamedTempFile, dest: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The sha256 of a file, hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut f = fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A folder of files kept by content: downloads (each beside its recorded sha256,
+/// checked on every use) and imported local files (named by their content hash). A
+/// cached file is never written to again, so what was made from it keeps working.
+#[derive(Debug, Clone)]
+pub struct FileCache {
+    dir: PathBuf,
+}
+
+impl FileCache {
+    pub fn new(dir: PathBuf) -> FileCache {
+        FileCache { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where the download of `url` is cached: the URL's hash keeps different URLs apart.
+    pub fn download_path(&self, url: &str) -> PathBuf {
+        let short = hex(&Sha256::digest(url.as_bytes()))[..16].to_string();
+        self.dir.join(format!("{short}-{}", file_name_of(url)))
+    }
+
+    /// Make sure `url` is in the cache (downloading it if needed) and return its path. A
+    /// cached file is reused when its recorded sha256 still matches (and matches
+    /// `expected`).
+    pub fn fetch(&self, url: &str, expected: Option<&str>, progress: Progress) -> Result<PathBuf> {
+        let dest = self.download_path(url);
+        let sum_file = PathBuf::from(format!("{}.sha256", dest.display()));
+        let expected = expected
+            .map(|e| e.trim().to_ascii_lowercase())
+            .filter(|e| !e.is_empty());
+        if dest.exists() {
+            let recorded = fs::read_to_string(&sum_file).unwrap_or_default();
+            let actual = sha256_file(&dest)?;
+            if recorded.trim() == actual && expected.as_deref().is_none_or(|e| e == actual) {
+                return Ok(dest);
+            }
+            // A damaged or different file: fetch it again.
+            let _ = fs::remove_file(&dest);
+        }
+        crate::fsutil::create_private_dir(&self.dir)?;
+        let actual = http_to_file(url, &dest, &[], progress, expected.as_deref())
+            .map_err(|e| anyhow::anyhow!("downloading {url}: {e:#}"))?;
+        crate::fsutil::write_atomic(&sum_file, actual.as_bytes(), 0o644)?;
+        Ok(dest)
+    }
+
+    /// Bring a local file into the cache under a name that carries its content hash, so
+    /// that rebuilding the file in place never pulls it from under what uses the cached
+    /// one. Copies once per content.
+    pub fn import_local(&self, path: &Path) -> Result<PathBuf> {
+        let meta = fs::metadata(path)
+            .map_err(|e| anyhow::anyhow!("{}", crate::fsutil::go_io_error("stat", path, &e)))?;
+        if !meta.is_file() {
+            bail!("{} is not a file", path.display());
+        }
+        let sum = sha256_file(path)?;
+        let dest = self.dir.join(format!(
+            "{}-{}",
+            &sum[..16],
+            file_name_of(&path.to_string_lossy())
+        ));
+        if !dest.exists() {
+            crate::fsutil::create_private_dir(&self.dir)?;
+            let tmp = tempfile::Builder::new()
+                .prefix(".import")
+                .tempfile_in(&self.dir)?;
+            // A hard link costs nothing when the cache is on the same file system.
+            let _ = fs::remove_file(tmp.path());
+            if fs::hard_link(path, tmp.path()).is_err() {
+                fs::copy(path, tmp.path())?;
+            }
+            tmp.persist(&dest).map_err(|e| e.error)?;
+        }
+        Ok(dest)
+    }
+}
+
+/// The last part of a URL or path, with anything unusual in a file name replaced.
+fn file_name_of(spec: &str) -> String {
+    let name = spec
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("image");
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() {
+        "image".into()
+    } else {
+        name
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::net::TcpListener;
+
+    /// A one-file HTTP server on loopback that counts the requests it answered.
+    fn serve(body: Vec<u8>) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "http://{}/images/test.qcow2",
+            listener.local_addr().unwrap()
+        );
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = hits.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { break };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
+                    line.clear();
+                }
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+            }
+        });
+        (url, hits)
+    }
+
+    fn sha(data: &[u8]) -> String {
+        hex(&Sha256::digest(data))
+    }
+
+    fn cache(store: &Path) -> FileCache {
+        FileCache::new(store.join("cache").join("qemu"))
+    }
+
+    #[test]
+    fn downloads_once_checks_and_reuses() {
+        let store = tempfile::tempdir().unwrap();
+        let cache = cache(store.path());
+        let body: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let (url, hits) = serve(body.clone());
+        let path = cache
+            .fetch(&url, Some(&sha(&body)), Progress::Quiet)
+            .unwrap();
+        assert_eq!(fs::read(&path).unwrap(), body);
+        assert!(path.starts_with(cache.dir()));
+        assert!(path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .ends_with("-test.qcow2"));
+        let again = cache.fetch(&url, None, Progress::Quiet).unwrap();
+        assert_eq!(again, path);
+        assert_eq!(
+            hits.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "the cached file is reused"
+        );
+        // A damaged cache entry is fetched again.
+        fs::write(&path, b"damaged").unwrap();
+        cache.fetch(&url, None, Progress::Quiet).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), body);
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_wrong_checksum_keeps_nothing() {
+        let store = tempfile::tempdir().unwrap();
+        let cache = cache(store.path());
+        let (url, _) = serve(b"some image bytes".to_vec());
+        let err = cache
+            .fetch(&url, Some(&"0".repeat(64)), Progress::Quiet)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sha256 mismatch"), "{err}");
+        let left: Vec<_> = fs::read_dir(cache.dir()).unwrap().collect();
+        assert!(left.is_empty(), "nothing kept: {left:?}");
+    }
+
+    #[test]
+    fn local_files_are_imported_under_their_content_hash() {
+        let store = tempfile::tempdir().unwrap();
+        let cache = cache(store.path());
+        let src = store.path().join("base.qcow2");
+        fs::write(&src, b"version one").unwrap();
+        let first = cache.import_local(&src).unwrap();
+        fs::remove_file(&src).unwrap();
+        fs::write(&src, b"version two").unwrap();
+        let second = cache.import_local(&src).unwrap();
+        assert_ne!(first, second, "a rebuilt image gets a new cache name");
+        assert_eq!(
+            fs::read(&first).unwrap(),
+            b"version one",
+            "the old base stays for its overlays"
+        );
+    }
 
     #[test]
     fn percent_line_is_the_originals() {

@@ -8,9 +8,11 @@
 //! * [`jsonfmt`]: JSON as Go writes it
 //! * [`runner`]: how drivers run external tools (and the scripted fake tests use)
 //! * [`download`] and [`boot2docker`]: image downloads, the boot2docker ISO cache and seed disk
+//! * [`cidata`]: the cloud-init NoCloud seed of cloud-image VMs
 
 pub mod boot2docker;
 pub mod cert;
+pub mod cidata;
 pub mod cloud;
 pub mod create;
 pub mod dockerclient;

@@ -118,8 +118,7 @@ pub enum FlagValue {
 }
 
 /// Flag values by key, with typed getters that give the zero value for a missing or
-/// differently typed flag (as codegangsta/cli's did). Parsed command lines hold these, and
-/// drivers receive them for their create flags.
+/// differently typed flag (as codegangsta/cli's did). Parsed command lines hold these.
 #[derive(Debug, Clone, Default)]
 pub struct FlagValues {
     values: BTreeMap<String, FlagValue>,
@@ -135,7 +134,66 @@ impl FromIterator<(String, FlagValue)> for FlagValues {
 
 /// The values a driver receives for its create flags (the original's `DriverOptions`):
 /// every flag of the driver is present, with its default when the user did not set it.
-pub type DriverOptions = FlagValues;
+/// Unlike [`FlagValues`], asking for a name that is not there, or as another kind,
+/// panics: it is a misspelt flag in the driver, which a zero value would hide.
+#[derive(Debug, Clone, Default)]
+pub struct DriverOptions {
+    values: FlagValues,
+}
+
+impl DriverOptions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Every flag of `flags` at its default.
+    pub fn defaults(flags: &[Flag]) -> Self {
+        let mut opts = Self::new();
+        for flag in flags {
+            opts.insert(flag.key(), flag.default_value());
+        }
+        opts
+    }
+    pub fn insert(&mut self, key: &str, value: FlagValue) {
+        self.values.insert(key, value);
+    }
+    /// Every value, by key in byte order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &FlagValue)> {
+        self.values.iter()
+    }
+    pub fn string(&self, key: &str) -> String {
+        match self.value(key) {
+            FlagValue::String(s) => s.clone(),
+            other => wrong_kind(key, other),
+        }
+    }
+    pub fn int(&self, key: &str) -> i64 {
+        match self.value(key) {
+            FlagValue::Int(i) => *i,
+            other => wrong_kind(key, other),
+        }
+    }
+    pub fn bool(&self, key: &str) -> bool {
+        match self.value(key) {
+            FlagValue::Bool(b) => *b,
+            other => wrong_kind(key, other),
+        }
+    }
+    pub fn string_slice(&self, key: &str) -> Vec<String> {
+        match self.value(key) {
+            FlagValue::StringSlice(v) => v.clone(),
+            other => wrong_kind(key, other),
+        }
+    }
+    fn value(&self, key: &str) -> &FlagValue {
+        self.values.get(key).unwrap_or_else(|| {
+            panic!("driver option {key:?} is not among the flags the driver was given")
+        })
+    }
+}
+
+fn wrong_kind(key: &str, value: &FlagValue) -> ! {
+    panic!("driver option {key:?} is asked for as another kind than its value {value:?}")
+}
 
 impl FlagValues {
     pub fn new() -> Self {
@@ -177,6 +235,25 @@ impl FlagValues {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn driver_options_answer_their_flags_and_refuse_other_names() {
+        let flags = [
+            Flag::string("qemu-image", "", "", "debian.qcow2"),
+            Flag::int("qemu-cpus", "", "", 2),
+        ];
+        let mut opts = DriverOptions::defaults(&flags);
+        assert_eq!(opts.string("qemu-image"), "debian.qcow2");
+        opts.insert("qemu-cpus", FlagValue::Int(4));
+        assert_eq!(opts.int("qemu-cpus"), 4);
+        let misspelt = std::panic::catch_unwind(|| opts.string("qemu-imgae"));
+        assert!(misspelt.is_err(), "an unknown name is not a silent default");
+        let wrong_kind = std::panic::catch_unwind(|| opts.bool("qemu-cpus"));
+        assert!(
+            wrong_kind.is_err(),
+            "nor is a flag asked for as another kind"
+        );
+    }
 
     #[test]
     fn help_lines_match_codegangsta() {

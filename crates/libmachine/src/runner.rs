@@ -3,6 +3,19 @@
 //! [`SystemRunner`] (`std::process::Command`), tests load a [`ScriptedRunner`] with the exact
 //! commands they expect and the answers to give, so a driver for a tool that cannot run
 //! here (Hyper-V, VirtualBox) is still tested command by command.
+//!
+//! A test gives the driver the script (`with_runner`), runs the operation, and checks
+//! that every expected command ran (the qemu driver's tests do this with `qemu-img`):
+//!
+//! ```
+//! use libmachine::runner::{Cmd, CommandRunner, ScriptedRunner};
+//! let qemu_img = ScriptedRunner::new();
+//! qemu_img.ok("qemu-img", ["create", "-q", "-f", "qcow2", "disk.qcow2", "20000M"], "");
+//! // What `QemuDriver::new(..).with_runner(qemu_img.clone())` runs to make a disk:
+//! let out = qemu_img.run(&Cmd::new("qemu-img", ["create", "-q", "-f", "qcow2", "disk.qcow2", "20000M"]));
+//! assert!(out.unwrap().success());
+//! qemu_img.finish(); // panics if an expected command never ran
+//! ```
 
 use std::collections::VecDeque;
 use std::fmt;

@@ -231,7 +231,7 @@ impl B2dCache {
     /// Fetch an http(s) URL, a `file://` URL or a path into `dest`.
     fn fetch(&self, url: &str, dest: &Path) -> Result<()> {
         if url.starts_with("http://") || url.starts_with("https://") {
-            return download::http_to_file(url, dest, &[], self.progress);
+            return download::http_to_file(url, dest, &[], self.progress, None).map(|_| ());
         }
         download::copy_file(&local_path(url), dest)
     }

@@ -81,6 +81,18 @@ pub trait Driver: Send + Sync {
     fn docker_port_in_machine(&self) -> Option<u16> {
         None
     }
+    /// What the driver's machines can do; the core asks this, never the driver's name.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { ssh: true }
+    }
+}
+
+/// What a driver declares about its machines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Reached over SSH: `create` provisions the machine and `start` waits for its
+    /// daemon. False for a driver that only records a Docker endpoint (`none`).
+    pub ssh: bool,
 }
 
 /// The error a driver's `url` returns for a machine that is not running; `ls` hides it.
@@ -237,6 +249,18 @@ impl CreateDriver {
     }
 }
 
+/// A driver's create flags at their defaults, as `create` hands them over without any
+/// flag given: with `engine-install-url`, the one shared flag drivers read (the
+/// boot2docker ones refuse a custom install script).
+pub fn default_options(create_flags: &[Flag]) -> DriverOptions {
+    let mut opts = DriverOptions::defaults(create_flags);
+    opts.insert(
+        "engine-install-url",
+        crate::mcnflag::FlagValue::String(DEFAULT_ENGINE_INSTALL_URL.into()),
+    );
+    opts
+}
+
 /// The error for a driver name that is neither built in nor a plugin on PATH.
 pub fn not_found_error(name: &str) -> String {
     format!(
@@ -316,5 +340,36 @@ mod default_driver_tests {
         let name = super::default_driver();
         assert_eq!(name == "virtualbox", !cfg!(target_os = "linux"));
         assert!(super::find(name).unwrap().implemented, "{name}");
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+
+    /// Each driver configured from its own flags at their defaults: a name it does not
+    /// declare (a misspelling) panics in `DriverOptions`. Refusing the defaults (`none`
+    /// needs `--url`) is fine here.
+    #[test]
+    fn every_driver_asks_only_for_flags_it_declares() {
+        let store = tempfile::tempdir().unwrap();
+        for spec in REGISTRY {
+            let opts = default_options(&(spec.create_flags)());
+            let mut driver = (spec.new)("m", &store.path().to_string_lossy());
+            let _ = driver.set_config_from_flags(&opts);
+        }
+    }
+
+    #[test]
+    fn only_the_none_driver_declares_no_ssh() {
+        for spec in REGISTRY {
+            let driver = (spec.new)("m", "/s");
+            assert_eq!(
+                driver.capabilities().ssh,
+                spec.name != "none",
+                "{}",
+                spec.name
+            );
+        }
     }
 }

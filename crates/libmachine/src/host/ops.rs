@@ -115,7 +115,7 @@ impl Host {
 /// listens on its port (the Docker URL's, not always 2376: bug 12 in docs/original-bugs.md).
 /// Machines without SSH (the none driver) have nothing to wait for.
 pub(crate) fn wait_for_docker(host: &mut Host) -> Result<()> {
-    if host.driver.ssh_hostname().is_err() {
+    if !host.driver.capabilities().ssh {
         return Ok(());
     }
     let client = host.connect(DEFAULT_SSH_WAIT)?;

@@ -72,16 +72,7 @@ impl Fixture {
     }
 
     fn driver(&self, flags: &[(&str, FlagValue)]) -> HypervDriver {
-        let mut opts = DriverOptions::new();
-        for f in create_flags() {
-            let v = match &f.kind {
-                FlagKind::Bool => FlagValue::Bool(false),
-                FlagKind::Int(i) => FlagValue::Int(*i),
-                FlagKind::String(s) => FlagValue::String(s.clone()),
-                FlagKind::StringSlice(s) => FlagValue::StringSlice(s.clone()),
-            };
-            opts.insert(f.key(), v);
-        }
+        let mut opts = crate::drivers::default_options(&create_flags());
         opts.insert(
             "hyperv-boot2docker-url",
             FlagValue::String(self.iso.to_string_lossy().into_owned()),
@@ -100,7 +91,7 @@ impl Fixture {
     }
 }
 
-use crate::mcnflag::{FlagKind, FlagValue};
+use crate::mcnflag::FlagValue;
 
 /// The disk commands: New-VHD at `size`, Convert-VHD, and Resize-VHD to `resize` if given.
 fn expect_disk(f: &Fixture, size: &str, resize: Option<&str>) {

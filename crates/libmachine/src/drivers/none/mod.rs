@@ -1,6 +1,6 @@
 //! The `none` driver: records the URL of an existing Docker endpoint; nothing is created.
 
-use super::{BaseDriver, Driver, DriverSpec};
+use super::{BaseDriver, Capabilities, Driver, DriverSpec};
 use crate::mcnflag::{DriverOptions, Flag};
 use crate::state::State;
 use anyhow::{bail, Result};
@@ -78,6 +78,9 @@ impl Driver for NoneDriver {
     }
     fn ssh_hostname(&self) -> Result<String> {
         bail!("No SSH access to hosts without a driver")
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { ssh: false }
     }
     fn start(&mut self) -> Result<()> {
         bail!("hosts without a driver cannot be started")

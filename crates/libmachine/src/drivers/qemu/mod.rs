@@ -11,21 +11,29 @@
 //! user-mode network gives the guest 10.0.2.15, which the host cannot route to), and
 //! `url` is tcp://127.0.0.1:PORT with the Docker forward's port. Inside the VM dockerd
 //! listens on 2376 as everywhere else.
+//!
+//! `qemu-img` runs through the command-runner seam, so its steps are tested without it
+//! (`tests.rs`); QEMU itself is a detached daemon that outlives us, started directly.
 
 mod host;
 mod image;
 mod process;
 mod qmp;
-mod seed;
+#[cfg(test)]
+mod tests;
 
 use super::{BaseDriver, Driver, DriverSpec, HostNotRunning};
+use crate::cidata;
+use crate::download::Progress;
 use crate::mcnflag::{DriverOptions, Flag};
+use crate::runner::{CommandRunner, SystemRunner};
 use crate::state::State;
 use anyhow::{anyhow, bail, Context, Result};
 use process::{Accel, Launch};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use image::DEFAULT_IMAGE_URL;
@@ -126,6 +134,8 @@ fn is_zero(n: &i64) -> bool {
 pub struct QemuDriver {
     base: BaseDriver,
     own: Own,
+    /// Runs `qemu-img`; QEMU itself is a detached long-running process ([`process`]).
+    runner: Arc<dyn CommandRunner>,
 }
 
 impl QemuDriver {
@@ -136,12 +146,23 @@ impl QemuDriver {
         QemuDriver {
             base,
             own: Own::default(),
+            runner: SystemRunner::shared(),
         }
     }
 
     fn from_json(json: Value) -> Result<QemuDriver> {
         let (base, own) = super::split_driver_json(json)?;
-        Ok(QemuDriver { base, own })
+        Ok(QemuDriver {
+            base,
+            own,
+            runner: SystemRunner::shared(),
+        })
+    }
+
+    /// A driver whose `qemu-img` calls go to `runner` (tests).
+    pub fn with_runner(mut self, runner: Arc<dyn CommandRunner>) -> QemuDriver {
+        self.runner = runner;
+        self
     }
 
     fn log(&self, msg: &str) {
@@ -170,21 +191,35 @@ impl QemuDriver {
     /// The base image in the cache (downloading or importing it), and its format.
     fn resolve_image(&self) -> Result<(PathBuf, &'static str)> {
         let spec = &self.own.image;
+        let cache = image::cache(&self.store_path());
         let path = if image::is_url(spec) {
-            let quiet = !std::io::IsTerminal::is_terminal(&std::io::stderr());
-            if !image::cached_download_path(&self.store_path(), spec).exists() {
+            if !cache.download_path(spec).exists() {
                 self.log(&format!("Downloading {spec}..."));
             }
             let sha = Some(self.own.image_sha256.as_str()).filter(|s| !s.is_empty());
-            image::fetch(&self.store_path(), spec, sha, quiet)?
+            cache.fetch(spec, sha, Progress::for_stderr())?
         } else {
             let local = local_image_path(spec);
             image::disk_format(&local)?;
-            image::import_local(&self.store_path(), &local)?
+            cache.import_local(&local)?
         };
         let format = image::disk_format(&path)?;
-        image::check_with_qemu_img(&self.qemu_img(), &path, format)?;
+        image::check_with_qemu_img(self.runner.as_ref(), &self.qemu_img(), &path, format)?;
         Ok((path, format))
+    }
+
+    /// The machine's disk, an overlay on the cached base image.
+    fn create_disk(&self, base: &Path, format: &str) -> Result<()> {
+        self.log(&format!("Creating a {} MB disk...", self.own.disk_size));
+        let size = u64::try_from(self.own.disk_size).unwrap_or(20000);
+        image::create_overlay(
+            self.runner.as_ref(),
+            &self.qemu_img(),
+            base,
+            format,
+            &self.dir().join("disk.qcow2"),
+            size,
+        )
     }
 
     fn launch(&self, ssh_port: u16, docker_port: u16, qmp_port: u16, accel: Accel) -> Result<()> {
@@ -357,7 +392,7 @@ impl Driver for QemuDriver {
         }
         let store = self.store_path();
         let cached = image::is_url(&self.own.image)
-            && image::cached_download_path(&store, &self.own.image).exists();
+            && image::cache(&store).download_path(&self.own.image).exists();
         if let Some(free) = host::free_disk_mb(&store) {
             let needed = MIN_FREE_MB
                 + if image::is_url(&self.own.image) && !cached {
@@ -387,7 +422,8 @@ impl Driver for QemuDriver {
         } else {
             let local = local_image_path(&self.own.image);
             let format = image::disk_format(&local)?;
-            image::check_with_qemu_img(&self.qemu_img(), &local, format).map(|_| ())
+            image::check_with_qemu_img(self.runner.as_ref(), &self.qemu_img(), &local, format)
+                .map(|_| ())
         }
     }
 
@@ -397,14 +433,16 @@ impl Driver for QemuDriver {
         let (base, format) = self.resolve_image()?;
         self.own.base_image = base.to_string_lossy().into_owned();
         self.own.base_format = format.to_string();
-        let store = self.store_path();
+        let cache = image::cache(&self.store_path());
         if !self.own.kernel.is_empty() {
-            self.own.kernel_path = image::import_local(&store, Path::new(&self.own.kernel))?
+            self.own.kernel_path = cache
+                .import_local(Path::new(&self.own.kernel))?
                 .to_string_lossy()
                 .into_owned();
         }
         if !self.own.initrd.is_empty() {
-            self.own.initrd_path = image::import_local(&store, Path::new(&self.own.initrd))?
+            self.own.initrd_path = cache
+                .import_local(Path::new(&self.own.initrd))?
                 .to_string_lossy()
                 .into_owned();
         }
@@ -419,7 +457,7 @@ impl Driver for QemuDriver {
         // the first connection is checked.
         let (host_private, host_public) = crate::ssh::keys::ed25519_pair()?;
         self.base.host_key_pin().record(&host_public)?;
-        let host_key = seed::HostKey {
+        let host_key = cidata::HostKey {
             private_openssh: host_private,
             public_openssh: host_public
                 .to_openssh()
@@ -434,22 +472,13 @@ impl Driver for QemuDriver {
                 .duration_since(std::time::UNIX_EPOCH)?
                 .as_secs()
         );
-        let seed = seed::build(
-            &seed::user_data(name, &self.base.ssh_user, &public, &host_key),
-            &seed::meta_data(&instance, name),
+        let seed = cidata::build(
+            &cidata::user_data(name, &self.base.ssh_user, &public, &host_key),
+            &cidata::meta_data(&instance, name),
         )?;
         crate::fsutil::write_atomic(&dir.join("seed.img"), &seed, 0o600)?;
 
-        self.log(&format!("Creating a {} MB disk...", self.own.disk_size));
-        let size = u64::try_from(self.own.disk_size).unwrap_or(20000);
-        image::create_overlay(
-            &self.qemu_img(),
-            &base,
-            format,
-            &dir.join("disk.qcow2"),
-            size,
-        )?;
-
+        self.create_disk(&base, format)?;
         self.start_vm()
     }
 

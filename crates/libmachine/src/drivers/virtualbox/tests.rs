@@ -8,7 +8,7 @@
 use super::createvm::parse_share_folder;
 use super::host::{HostEnv, HostIface, HostOs};
 use super::*;
-use crate::mcnflag::{FlagKind, FlagValue};
+use crate::mcnflag::FlagValue;
 use crate::runner::{Answer, Cmd, Output, ScriptedRunner};
 use std::io;
 
@@ -227,16 +227,7 @@ impl Fx {
                     other => panic!("unexpected guest command {other}"),
                 }
             }));
-        let mut opts = DriverOptions::new();
-        for f in create_flags() {
-            let v = match &f.kind {
-                FlagKind::Bool => FlagValue::Bool(false),
-                FlagKind::Int(i) => FlagValue::Int(*i),
-                FlagKind::String(s) => FlagValue::String(s.clone()),
-                FlagKind::StringSlice(s) => FlagValue::StringSlice(s.clone()),
-            };
-            opts.insert(f.key(), v);
-        }
+        let mut opts = crate::drivers::default_options(&create_flags());
         opts.insert(
             "virtualbox-boot2docker-url",
             FlagValue::String(self.iso.to_string_lossy().into_owned()),

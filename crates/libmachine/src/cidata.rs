@@ -1,5 +1,6 @@
-//! The cloud-init NoCloud seed: a small FAT image labelled `CIDATA` holding `user-data`
-//! and `meta-data`, made in Rust so that no mkfs/mtools/genisoimage is needed.
+//! The cloud-init NoCloud seed, for the drivers that boot a cloud image (qemu today): a
+//! small FAT image labelled `CIDATA` holding `user-data` and `meta-data`, made in Rust so
+//! that no mkfs/mtools/genisoimage is needed.
 
 use anyhow::Result;
 use std::io::{Cursor, Write};
