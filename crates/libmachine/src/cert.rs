@@ -907,12 +907,67 @@ pub enum PemKind {
     PrivateKey,
 }
 
-/// One-line error naming the file when it cannot be read or does not hold a parsable
+/// Why a certificate or key file cannot be used to talk to machines; one line naming
+/// the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertFileError {
+    /// Unreadable, or no parsable certificate / private key in it. `what` is the human
+    /// name, e.g. `CA certificate`, `client key`.
+    #[error("Error reading {what} {}: {reason}", path.display())]
+    Unreadable {
+        what: String,
+        path: PathBuf,
+        reason: String,
+    },
+    /// A certificate outside its validity window at `now`.
+    #[error(
+        "Invalid {what} {}: x509: certificate has expired or is not yet valid: current time {} is {}",
+        path.display(),
+        rfc3339(*now),
+        outside_bound(*now, *not_before, *not_after)
+    )]
+    NotValidNow {
+        what: String,
+        path: PathBuf,
+        now: OffsetDateTime,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    },
+    /// The client key is not the client certificate's.
+    #[error(
+        "Invalid client key {}: tls: private key does not match public key of {}",
+        key.display(),
+        cert.display()
+    )]
+    KeyMismatch { key: PathBuf, cert: PathBuf },
+    #[error(transparent)]
+    Cert(#[from] CertError),
+}
+
+/// Go's wording of the bound `now` is past: `before NOT_BEFORE` or `after NOT_AFTER`.
+fn outside_bound(
+    now: OffsetDateTime,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> String {
+    if now < not_before {
+        format!("before {}", rfc3339(not_before))
+    } else {
+        format!("after {}", rfc3339(not_after))
+    }
+}
+
+/// An error naming the file when it cannot be read or does not hold a parsable
 /// certificate / private key: `Error reading CA certificate /x/ca.pem: <reason>`.
-/// `what` is the human name, e.g. `CA certificate`, `client key`.
-pub fn check_readable(path: &Path, what: &str, kind: PemKind) -> std::result::Result<(), String> {
-    let reading = |reason: &dyn std::fmt::Display| {
-        format!("Error reading {what} {}: {reason}", path.display())
+pub fn check_readable(
+    path: &Path,
+    what: &str,
+    kind: PemKind,
+) -> std::result::Result<(), CertFileError> {
+    let reading = |reason: &dyn std::fmt::Display| CertFileError::Unreadable {
+        what: what.to_string(),
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
     };
     let data = read_file(path).map_err(|e| reading(&e))?;
     match kind {
@@ -927,24 +982,20 @@ pub fn check_readable(path: &Path, what: &str, kind: PemKind) -> std::result::Re
 }
 
 /// A certificate file parses and is valid now (the local half of `ValidateCertificate`).
-pub fn validate_certificate(path: &Path, what: &str) -> std::result::Result<(), String> {
+pub fn validate_certificate(path: &Path, what: &str) -> std::result::Result<(), CertFileError> {
     check_readable(path, what, PemKind::Certificate)?;
-    let info = read_cert_info(path).map_err(|e| e.to_string())?;
+    let info = read_cert_info(path)?;
     let now = OffsetDateTime::now_utc();
     if info.is_valid_at(now) {
         return Ok(());
     }
-    let (relation, bound) = if now < info.not_before {
-        ("before", info.not_before)
-    } else {
-        ("after", info.not_after)
-    };
-    Err(format!(
-        "Invalid {what} {}: x509: certificate has expired or is not yet valid: current time {} is {relation} {}",
-        path.display(),
-        rfc3339(now),
-        rfc3339(bound)
-    ))
+    Err(CertFileError::NotValidNow {
+        what: what.to_string(),
+        path: path.to_path_buf(),
+        now,
+        not_before: info.not_before,
+        not_after: info.not_after,
+    })
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -954,19 +1005,19 @@ fn rfc3339(t: OffsetDateTime) -> String {
 
 /// Check the CA certificate, client certificate and client key used to talk to machines:
 /// each readable and parsable, the certificates valid now, the key matching the certificate.
-pub fn validate_cert_files(ca: &Path, cert: &Path, key: &Path) -> std::result::Result<(), String> {
+pub fn validate_cert_files(
+    ca: &Path,
+    cert: &Path,
+    key: &Path,
+) -> std::result::Result<(), CertFileError> {
     validate_certificate(ca, "CA certificate")?;
     validate_certificate(cert, "client certificate")?;
     check_readable(key, "client key", PemKind::PrivateKey)?;
-    let cert_pem = read_file(cert).map_err(|e| e.to_string())?;
-    let key_pem = read_file(key).map_err(|e| e.to_string())?;
-    let matches = key_matches_cert(&cert_pem, &key_pem);
-    if !matches {
-        return Err(format!(
-            "Invalid client key {}: tls: private key does not match public key of {}",
-            key.display(),
-            cert.display()
-        ));
+    if !key_matches_cert(&read_file(cert)?, &read_file(key)?) {
+        return Err(CertFileError::KeyMismatch {
+            key: key.to_path_buf(),
+            cert: cert.to_path_buf(),
+        });
     }
     Ok(())
 }
@@ -1032,5 +1083,37 @@ mod tests {
             org_value("alice.<bootstrap>"),
             DnValue::Utf8String(_)
         ));
+    }
+
+    #[test]
+    fn unusable_files_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str| dir.path().join(name);
+        generate_ca(&file("ca.pem"), &file("ca-key.pem"), "o").unwrap();
+        generate_ca(&file("other.pem"), &file("other-key.pem"), "o").unwrap();
+        validate_cert_files(&file("ca.pem"), &file("ca.pem"), &file("ca-key.pem")).unwrap();
+        assert_eq!(
+            validate_cert_files(&file("ca.pem"), &file("ca.pem"), &file("other-key.pem")),
+            Err(CertFileError::KeyMismatch {
+                key: file("other-key.pem"),
+                cert: file("ca.pem"),
+            })
+        );
+        assert!(matches!(
+            validate_certificate(&file("missing.pem"), "CA certificate"),
+            Err(CertFileError::Unreadable { what, .. }) if what == "CA certificate"
+        ));
+
+        let long_ago = Validity::starting_from(OffsetDateTime::now_utc() - Duration::days(2000));
+        generate_ca_with_validity(&file("old.pem"), &file("old-key.pem"), "o", long_ago).unwrap();
+        match validate_certificate(&file("old.pem"), "CA certificate") {
+            Err(e @ CertFileError::NotValidNow { now, not_after, .. }) => {
+                assert!(not_after < now);
+                assert!(e
+                    .to_string()
+                    .contains(&format!("is after {}", rfc3339(not_after))));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -15,6 +15,7 @@
 //! Errors read like the original's Go client (`Get https://1.2.3.4:2376/version: dial tcp
 //! 1.2.3.4:2376: connect: connection refused`).
 
+use crate::gourl::AddressError;
 use crate::options::AuthOptions;
 use crate::tlsconfig;
 use rustls::pki_types::ServerName;
@@ -54,8 +55,27 @@ pub struct DockerVersion {
 
 /// A failed query; the text is what `ls` shows after `Unable to query docker version: `.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct DockerError(pub String);
+pub enum DockerError {
+    /// A URL whose scheme is neither `tcp` nor `https`.
+    #[error("unsupported protocol scheme \"{scheme}\" in Docker URL \"{url}\"")]
+    UnsupportedScheme { scheme: String, url: String },
+    /// A URL without a scheme.
+    #[error("invalid Docker URL \"{url}\": expected tcp://HOST:PORT")]
+    NotAUrl { url: String },
+    #[error(transparent)]
+    Address(#[from] AddressError),
+    /// A host that TLS cannot name.
+    #[error("invalid server name \"{host}\" in \"{url}\"")]
+    ServerName { host: String, url: String },
+    /// No answer: connecting, the handshake or the exchange failed, or time ran out
+    /// (`reason` in Go's words).
+    #[error("Get {request_url}: {reason}")]
+    Request { request_url: String, reason: String },
+    /// The daemon answered with an error status; `message` is its own, or the status and
+    /// body when it sent none.
+    #[error("Error response from daemon: {message}")]
+    Daemon { status: u16, message: String },
+}
 
 /// The TLS material used to talk to a daemon.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -98,7 +118,10 @@ pub fn version_with(
     let deadline = Instant::now() + timeout;
     let target = Target::parse(url)?;
     let request_url = format!("https://{}/version", target.authority);
-    let fail = |reason: String| DockerError(format!("Get {request_url}: {reason}"));
+    let fail = |reason: String| DockerError::Request {
+        request_url: request_url.clone(),
+        reason,
+    };
 
     let sock = connect(&target, deadline).map_err(fail)?;
     let config = cached_client_config(tls).map_err(fail)?;
@@ -121,7 +144,7 @@ pub fn version_with(
     let _ = stream.conn.write_tls(&mut stream.sock);
 
     if !(200..300).contains(&response.status) {
-        return Err(DockerError(status_error(&response)));
+        return Err(status_error(&response));
     }
     serde_json::from_slice::<DockerVersion>(&response.body)
         .map_err(|e| fail(format!("invalid JSON in the daemon's answer: {e}")))
@@ -142,21 +165,24 @@ impl Target {
         match scheme {
             Some("tcp") | Some("https") => {}
             Some(other) => {
-                return Err(DockerError(format!(
-                    "unsupported protocol scheme \"{other}\" in Docker URL \"{url}\""
-                )))
+                return Err(DockerError::UnsupportedScheme {
+                    scheme: other.to_string(),
+                    url: url.to_string(),
+                })
             }
             None => {
-                return Err(DockerError(format!(
-                    "invalid Docker URL \"{url}\": expected tcp://HOST:PORT"
-                )))
+                return Err(DockerError::NotAUrl {
+                    url: url.to_string(),
+                })
             }
         }
-        let (host, port) = tlsconfig::parse_host_port(url).map_err(DockerError)?;
+        let (host, port) = crate::gourl::host_port(url)?;
         let server_name = match host.parse::<IpAddr>() {
             Ok(ip) => ServerName::IpAddress(ip.into()),
-            Err(_) => ServerName::try_from(host.clone())
-                .map_err(|_| DockerError(format!("invalid server name \"{host}\" in \"{url}\"")))?,
+            Err(_) => ServerName::try_from(host.clone()).map_err(|_| DockerError::ServerName {
+                host: host.clone(),
+                url: url.to_string(),
+            })?,
         };
         let authority = if host.contains(':') {
             format!("[{host}]:{port}")
@@ -227,18 +253,22 @@ fn io_error_text(e: &io::Error) -> String {
 }
 
 /// The daemon's refusal: Docker answers errors as `{"message": "..."}`.
-fn status_error(response: &Response) -> String {
+fn status_error(response: &Response) -> DockerError {
     #[derive(Deserialize)]
     struct Message {
         message: String,
     }
-    match serde_json::from_slice::<Message>(&response.body) {
-        Ok(m) => format!("Error response from daemon: {}", m.message),
+    let message = match serde_json::from_slice::<Message>(&response.body) {
+        Ok(m) => m.message,
         Err(_) => format!(
-            "Error response from daemon: {} {}",
+            "{} {}",
             response.status,
             String::from_utf8_lossy(&response.body).trim()
         ),
+    };
+    DockerError::Daemon {
+        status: response.status,
+        message,
     }
 }
 
@@ -465,10 +495,9 @@ mod tests {
     fn body_to_eof() {
         let r = parse("HTTP/1.0 404 Not Found\r\n\r\n{\"message\":\"page not found\"}").unwrap();
         assert_eq!(r.status, 404);
-        assert_eq!(
-            status_error(&r),
-            "Error response from daemon: page not found"
-        );
+        let e = status_error(&r);
+        assert_eq!(e.to_string(), "Error response from daemon: page not found");
+        assert!(matches!(e, DockerError::Daemon { status: 404, .. }));
     }
 
     #[test]
@@ -492,8 +521,18 @@ mod tests {
     fn urls() {
         let t = Target::parse("tcp://[::1]:2376").unwrap();
         assert_eq!(t.authority, "[::1]:2376");
-        assert!(Target::parse("url1").is_err());
-        assert!(Target::parse("unix:///var/run/docker.sock").is_err());
+        assert!(matches!(
+            Target::parse("url1"),
+            Err(DockerError::NotAUrl { .. })
+        ));
+        assert!(matches!(
+            Target::parse("unix:///var/run/docker.sock"),
+            Err(DockerError::UnsupportedScheme { .. })
+        ));
+        assert!(matches!(
+            Target::parse("tcp://host"),
+            Err(DockerError::Address(AddressError::Invalid { .. }))
+        ));
     }
 
     #[test]
@@ -506,8 +545,9 @@ mod tests {
         };
         let e = version_with("tcp://127.0.0.1:1", &tls, Duration::from_secs(5)).unwrap_err();
         assert_eq!(
-            e.0,
+            e.to_string(),
             "Get https://127.0.0.1:1/version: dial tcp 127.0.0.1:1: connect: connection refused"
         );
+        assert!(matches!(e, DockerError::Request { .. }));
     }
 }

@@ -176,37 +176,6 @@ fn hostname_error_text(host: &str, ips: &[IpAddr], dns: &[String]) -> String {
     format!("x509: certificate is valid for {valid}, not {host}")
 }
 
-/// Split `tcp://host:port` (IPv6 bracketed) into host and port: the host
-/// of Go's `url.Parse`, then `net.Dial`'s address rules and wording.
-pub fn parse_host_port(url: &str) -> Result<(String, u16), String> {
-    let hostport = crate::gourl::parse(url).map_err(|e| e.to_string())?.host;
-    if hostport.is_empty() {
-        // A relative URL such as `none` (`create -d none --url none`) has no host.
-        return Err("missing address".into());
-    }
-    let (host, port) = if let Some(inner) = hostport.strip_prefix('[') {
-        let (host, after) = inner
-            .split_once(']')
-            .ok_or_else(|| format!("address {hostport}: missing ']' in address"))?;
-        let port = after
-            .strip_prefix(':')
-            .ok_or_else(|| format!("address {hostport}: missing port in address"))?;
-        (host, port)
-    } else {
-        let (host, port) = hostport
-            .rsplit_once(':')
-            .ok_or_else(|| format!("address {hostport}: missing port in address"))?;
-        if host.contains(':') {
-            return Err(format!("address {hostport}: too many colons in address"));
-        }
-        (host, port)
-    };
-    let port = port
-        .parse::<u16>()
-        .map_err(|_| format!("address {hostport}: invalid port"))?;
-    Ok((host.to_string(), port))
-}
-
 /// The original's connection check: a TLS handshake with the daemon at `url`
 /// (`tcp://host:port`), the machine CA as sole root, server name = the URL's host.
 /// The error is what follows `...validating certificates for host "H:P": `, worded like Go's
@@ -221,9 +190,9 @@ pub fn check_connection(
 ) -> Result<(), String> {
     let config = Arc::new(client_config(ca, cert, key).map_err(|e| e.to_string())?);
     // Address errors are net.Dial's (`dial tcp: missing address`); URL errors are url.Parse's.
-    let (host, port) = parse_host_port(url).map_err(|e| match e.starts_with("parse ") {
-        true => e,
-        false => format!("dial tcp: {e}"),
+    let (host, port) = crate::gourl::host_port(url).map_err(|e| match e {
+        crate::gourl::AddressError::Url(e) => e.to_string(),
+        e => format!("dial tcp: {e}"),
     })?;
     let server_name = match host.parse::<IpAddr>() {
         Ok(ip) => ServerName::IpAddress(ip.into()),
@@ -372,31 +341,6 @@ fn go_alert(alert: AlertDescription) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn host_port_forms() {
-        assert_eq!(
-            parse_host_port("tcp://1.2.3.4:2376").unwrap(),
-            ("1.2.3.4".into(), 2376)
-        );
-        assert_eq!(
-            parse_host_port("tcp://[::1]:2376").unwrap(),
-            ("::1".into(), 2376)
-        );
-        assert_eq!(
-            parse_host_port("https://dev.local:2376/x").unwrap(),
-            ("dev.local".into(), 2376)
-        );
-        assert_eq!(
-            parse_host_port("tcp://1.2.3.4").unwrap_err(),
-            "address 1.2.3.4: missing port in address"
-        );
-        assert!(parse_host_port("tcp://::1:2376")
-            .unwrap_err()
-            .contains("too many colons"));
-        assert_eq!(parse_host_port("none").unwrap_err(), "missing address");
-        assert_eq!(parse_host_port("tcp://").unwrap_err(), "missing address");
-    }
 
     #[test]
     fn hostname_error_like_go() {

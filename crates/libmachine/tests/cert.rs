@@ -712,7 +712,9 @@ mod cert_suite {
         cert::check_readable(&pki.client_key, "client key", PemKind::PrivateKey).unwrap();
 
         let missing = tmp.path().join("nope/ca.pem");
-        let e = cert::check_readable(&missing, "CA certificate", PemKind::Certificate).unwrap_err();
+        let e = cert::check_readable(&missing, "CA certificate", PemKind::Certificate)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             e,
             format!(
@@ -726,7 +728,9 @@ mod cert_suite {
             "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
         )
         .unwrap();
-        let e = cert::check_readable(&corrupt, "CA certificate", PemKind::Certificate).unwrap_err();
+        let e = cert::check_readable(&corrupt, "CA certificate", PemKind::Certificate)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with(&format!(
                 "Error reading CA certificate {}: x509:",
@@ -735,19 +739,25 @@ mod cert_suite {
             "{e}"
         );
         assert!(!e.contains('\n'));
-        let e = cert::check_readable(&pki.ca, "client key", PemKind::PrivateKey).unwrap_err();
+        let e = cert::check_readable(&pki.ca, "client key", PemKind::PrivateKey)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("PRIVATE KEY"), "{e}");
 
         // Key of another pair.
         let (_, server_key) = pki.server("s", &["1.2.3.4"], false);
-        let e = cert::validate_cert_files(&pki.ca, &pki.client, &server_key).unwrap_err();
+        let e = cert::validate_cert_files(&pki.ca, &pki.client, &server_key)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("does not match"), "{e}");
 
         // Expired certificate.
         let old = tmp.path().join("old.pem");
         cert::generate_ca_with_validity(&old, &tmp.path().join("old-key.pem"), "o", expired())
             .unwrap();
-        let e = cert::validate_certificate(&old, "CA certificate").unwrap_err();
+        let e = cert::validate_certificate(&old, "CA certificate")
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("certificate has expired or is not yet valid"),
             "{e}"

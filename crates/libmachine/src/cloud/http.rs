@@ -5,7 +5,7 @@
 //! whether to try again. Every request sent is counted, for the benchmarks.
 
 use super::ApiError;
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +51,24 @@ impl RetryPolicy {
     }
 }
 
+/// Why a request brought no success.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// The service refused (after the retries, when its refusal was worth retrying).
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// No answer: the connection failed or broke, the last time it was tried.
+    #[error("{method} {url}: {reason}")]
+    Transport {
+        method: &'static str,
+        url: String,
+        reason: String,
+    },
+    /// The request could not be made (signing it failed, say).
+    #[error(transparent)]
+    Build(#[from] anyhow::Error),
+}
+
 /// One HTTP answer, read whole (cloud API answers are small).
 #[derive(Debug, Clone)]
 pub struct Response {
@@ -87,45 +105,44 @@ impl HttpClient {
         &self,
         mut build: impl FnMut() -> Result<Request>,
         classify: impl Fn(&Response) -> ApiError,
-    ) -> Result<Response> {
+    ) -> Result<Response, HttpError> {
         let mut attempt = 0;
         loop {
             let req = build()?;
-            let outcome = self.once(&req);
-            let retryable = match &outcome {
-                Ok(resp) if (200..300).contains(&resp.status) => return Ok(resp.clone()),
+            match self.once(&req) {
+                Ok(resp) if (200..300).contains(&resp.status) => return Ok(resp),
                 Ok(resp) => {
-                    let err = classify(resp);
+                    let err = classify(&resp);
                     let again = err.is_throttling() || err.is_server_error();
                     if !again || attempt >= self.retry.max_retries {
                         return Err(err.into());
                     }
                     crate::debug!("{err}; retrying");
-                    true
                 }
                 Err(e) => {
                     if attempt >= self.retry.max_retries {
-                        return Err(anyhow!("{e}"));
+                        return Err(e);
                     }
                     crate::debug!("{e}; retrying");
-                    true
                 }
-            };
-            debug_assert!(retryable);
+            }
             std::thread::sleep(self.retry.delay(attempt));
             attempt += 1;
         }
     }
 
-    fn once(&self, req: &Request) -> Result<Response, String> {
+    fn once(&self, req: &Request) -> Result<Response, HttpError> {
         REQUESTS.fetch_add(1, Ordering::Relaxed);
+        let transport = |reason: &dyn std::fmt::Display| HttpError::Transport {
+            method: req.method,
+            url: req.url.clone(),
+            reason: reason.to_string(),
+        };
         let mut builder = http_request(req.method, &req.url);
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
-        let request = builder
-            .body(req.body.clone())
-            .map_err(|e| format!("{} {}: {e}", req.method, req.url))?;
+        let request = builder.body(req.body.clone()).map_err(|e| transport(&e))?;
         match self.agent.run(request) {
             Ok(mut resp) => {
                 let status = resp.status().as_u16();
@@ -134,10 +151,10 @@ impl HttpClient {
                     .with_config()
                     .limit(32 << 20)
                     .read_to_string()
-                    .map_err(|e| format!("{} {}: {e}", req.method, req.url))?;
+                    .map_err(|e| transport(&e))?;
                 Ok(Response { status, body })
             }
-            Err(e) => Err(format!("{} {}: {e}", req.method, req.url)),
+            Err(e) => Err(transport(&e)),
         }
     }
 }
@@ -251,12 +268,30 @@ mod tests {
             e.to_string(),
             "Test API error InvalidParameterValue: failed"
         );
+        assert!(matches!(e, HttpError::Api(ApiError { status: 400, .. })));
         assert_eq!(server.join().unwrap(), 1);
 
         let (url, server) = serve(vec![(429, "Throttling"), (429, "Throttling")]);
         let e = client(1).send(post(&url), classify).unwrap_err();
         assert!(e.to_string().contains("Throttling"), "{e}");
         assert_eq!(server.join().unwrap(), 2);
+    }
+
+    #[test]
+    fn no_answer_is_a_transport_error_naming_the_request() {
+        let closed = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let url = format!("http://{closed}/");
+        let e = client(1).send(post(&url), classify).unwrap_err();
+        match &e {
+            HttpError::Transport { method, url: u, .. } => {
+                assert_eq!((*method, u.as_str()), ("POST", url.as_str()))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(e.to_string().starts_with(&format!("POST {url}: ")), "{e}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the OpenRC variant, the daemon port and the server certificate's names. Pure
 //! functions: what is written, not how it is sent.
 
+use crate::gourl::AddressError;
 use crate::options::EngineOptions;
 
 /// Where the certificates go on the machine.
@@ -143,8 +144,8 @@ pub fn sh_quote(s: &str) -> String {
 
 /// The port of a Docker URL (`tcp://HOST:PORT`, IPv6 hosts bracketed). The original split
 /// the host on `:` and fell back to 2376 for IPv6 URLs (bug 11 in docs/original-bugs.md).
-pub fn url_port(url: &str) -> Result<u16, String> {
-    crate::tlsconfig::parse_host_port(url).map(|(_, port)| port)
+pub fn url_port(url: &str) -> Result<u16, AddressError> {
+    crate::gourl::host_port(url).map(|(_, port)| port)
 }
 
 /// The names in the server certificate, in the original's order: every `--tls-san`,
@@ -207,6 +208,21 @@ pub fn foreign_listener(listing: &str, port: u16) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_without_a_port_says_why() {
+        use crate::gourl::AddrProblem;
+        let problem = |url| match url_port(url) {
+            Err(AddressError::Invalid { problem, .. }) => Some(problem),
+            _ => None,
+        };
+        assert_eq!(problem("tcp://host"), Some(AddrProblem::MissingPort));
+        assert_eq!(
+            problem("tcp://2001:db8::1:2376"),
+            Some(AddrProblem::TooManyColons)
+        );
+        assert_eq!(url_port("none"), Err(AddressError::Missing));
+    }
 
     #[test]
     fn foreign_listeners_are_named() {

@@ -15,7 +15,9 @@ mod wait;
 pub use external::ExternalClient;
 pub use known_hosts::HostKeyPin;
 pub use native::NativeClient;
-pub use wait::{probe_ssh_banner, ssh_error_text, wait_for_ssh, DEFAULT_SSH_WAIT};
+pub use wait::{
+    probe_ssh_banner, ssh_error_text, wait_for_ssh, BannerError, WaitError, DEFAULT_SSH_WAIT,
+};
 
 /// Where and as whom to connect.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! Waiting for a machine's SSH: ready means a command ran (`exit 0` succeeded), never
 //! that the port accepted TCP (a hypervisor's port forward accepts before sshd runs).
 
+use super::known_hosts::HostKeyMismatch;
 use super::{SshClient, SshTarget};
-use anyhow::{bail, Result};
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
@@ -18,11 +18,48 @@ const AUTH_FAILURE_GRACE: Duration = Duration::from_secs(60);
 /// Pause between attempts.
 const RETRY_INTERVAL: Duration = Duration::from_secs(3);
 
+/// Why waiting for SSH ended without a working connection.
+#[derive(Debug, thiserror::Error)]
+pub enum WaitError {
+    /// The machine showed another host key than the pinned one: waiting cannot help.
+    #[error(transparent)]
+    HostKeyMismatch(#[from] HostKeyMismatch),
+    /// Time ran out, or the server kept refusing the user or key; `last` says what the
+    /// last attempt saw.
+    #[error("Too many retries waiting for SSH to be available.  Last error: {last}")]
+    TooManyRetries { last: String },
+}
+
+/// Why no SSH server answered on a port.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BannerError {
+    #[error("cannot resolve {host}: {reason}")]
+    Unresolved { host: String, reason: String },
+    #[error("cannot resolve {host}")]
+    NoAddress { host: String },
+    #[error("connection refused")]
+    Refused,
+    #[error("connection timed out")]
+    TimedOut,
+    /// Any other failure to connect, on one line.
+    #[error("{0}")]
+    Connect(String),
+    /// Connected, but nothing was said (a port forward with nothing behind it).
+    #[error("no SSH server answered")]
+    Silent,
+    #[error("the port does not speak SSH")]
+    NotSsh,
+}
+
 /// Wait until `exit 0` runs over SSH, for at most `max_wait` (plus one attempt's own
 /// timeout). Connection failures are retried every 3 s (the original's interval). When the SSH server answers
 /// (its `SSH-` banner arrives) but commands keep failing for a minute, the user or key
 /// is refused: the wait stops early. The error is one line and says what was seen.
-pub fn wait_for_ssh(client: &dyn SshClient, target: &SshTarget, max_wait: Duration) -> Result<()> {
+pub fn wait_for_ssh(
+    client: &dyn SshClient,
+    target: &SshTarget,
+    max_wait: Duration,
+) -> Result<(), WaitError> {
     let start = Instant::now();
     let mut answering_since: Option<Instant> = None;
     loop {
@@ -30,13 +67,10 @@ pub fn wait_for_ssh(client: &dyn SshClient, target: &SshTarget, max_wait: Durati
             Ok(out) if out.status == 0 => return Ok(()),
             Ok(out) => format!("exit status {}", out.status),
             // Waiting does not make a wrong host key right.
-            Err(e)
-                if e.downcast_ref::<super::known_hosts::HostKeyMismatch>()
-                    .is_some() =>
-            {
-                return Err(e)
-            }
-            Err(e) => ssh_error_text(&format!("{e:#}")),
+            Err(e) => match e.downcast::<HostKeyMismatch>() {
+                Ok(mismatch) => return Err(mismatch.into()),
+                Err(e) => ssh_error_text(&format!("{e:#}")),
+            },
         };
         let probe = probe_ssh_banner(&target.host, target.port, Duration::from_secs(5));
         let detail = match &probe {
@@ -65,7 +99,7 @@ pub fn wait_for_ssh(client: &dyn SshClient, target: &SshTarget, max_wait: Durati
         let refused_long = answering_since.is_some_and(|t| t.elapsed() >= AUTH_FAILURE_GRACE);
         let elapsed = start.elapsed();
         if elapsed >= max_wait || refused_long {
-            bail!("Too many retries waiting for SSH to be available.  Last error: {detail}");
+            return Err(WaitError::TooManyRetries { last: detail });
         }
         std::thread::sleep(RETRY_INTERVAL.min(max_wait - elapsed));
     }
@@ -91,24 +125,21 @@ pub fn ssh_error_text(text: &str) -> String {
 
 /// Connect to an SSH port and read the server's identification line (`SSH-2.0-...`).
 /// A port forward that accepts connections with nothing behind it gives no banner.
-pub fn probe_ssh_banner(
-    host: &str,
-    port: u16,
-    timeout: Duration,
-) -> std::result::Result<String, String> {
+pub fn probe_ssh_banner(host: &str, port: u16, timeout: Duration) -> Result<String, BannerError> {
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .map_err(|e| BannerError::Unresolved {
+            host: host.to_string(),
+            reason: e.to_string(),
+        })?
         .collect();
-    let addr = addrs
-        .first()
-        .ok_or_else(|| format!("cannot resolve {host}"))?;
+    let addr = addrs.first().ok_or_else(|| BannerError::NoAddress {
+        host: host.to_string(),
+    })?;
     let mut sock = TcpStream::connect_timeout(addr, timeout).map_err(|e| match e.kind() {
-        std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
-        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
-            "connection timed out".to_string()
-        }
-        _ => crate::log::one_line(&e.to_string()),
+        std::io::ErrorKind::ConnectionRefused => BannerError::Refused,
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => BannerError::TimedOut,
+        _ => BannerError::Connect(crate::log::one_line(&e.to_string())),
     })?;
     sock.set_read_timeout(Some(timeout)).ok();
     let mut buf = Vec::new();
@@ -124,7 +155,105 @@ pub fn probe_ssh_banner(
     let text = String::from_utf8_lossy(&buf);
     match text.lines().find(|l| l.starts_with("SSH-")) {
         Some(line) => Ok(line.trim().to_string()),
-        None if buf.is_empty() => Err("no SSH server answered".into()),
-        None => Err("the port does not speak SSH".into()),
+        None if buf.is_empty() => Err(BannerError::Silent),
+        None => Err(BannerError::NotSsh),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ssh::Output;
+    use std::io::Write;
+    use std::net::TcpListener;
+    use std::path::PathBuf;
+
+    /// A client whose every command gets the same answer.
+    struct Answering(fn() -> anyhow::Result<Output>);
+
+    impl SshClient for Answering {
+        fn output(&self, _command: &str) -> anyhow::Result<Output> {
+            (self.0)()
+        }
+        fn interactive(&self, _args: &[String]) -> anyhow::Result<i32> {
+            unreachable!("waiting runs no interactive session")
+        }
+    }
+
+    fn target(port: u16) -> SshTarget {
+        SshTarget {
+            host: "127.0.0.1".into(),
+            port,
+            user: "docker".into(),
+            key_path: None,
+            host_key: None,
+        }
+    }
+
+    fn closed_port() -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    #[test]
+    fn a_wrong_host_key_ends_the_wait_at_once() {
+        let refused = Answering(|| {
+            Err(HostKeyMismatch {
+                alias: "m1".into(),
+                file: PathBuf::from("/m1/known_hosts"),
+            }
+            .into())
+        });
+        let e = wait_for_ssh(&refused, &target(closed_port()), Duration::from_secs(60));
+        assert!(
+            matches!(&e, Err(WaitError::HostKeyMismatch(m)) if m.alias == "m1"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn running_out_of_time_says_what_was_seen() {
+        let failing = Answering(|| {
+            Ok(Output {
+                status: 1,
+                ..Output::default()
+            })
+        });
+        let port = closed_port();
+        match wait_for_ssh(&failing, &target(port), Duration::ZERO) {
+            Err(WaitError::TooManyRetries { last }) => assert_eq!(
+                last,
+                format!("docker via 127.0.0.1:{port}: connection refused (exit status 1)")
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_banner_probe_tells_silence_from_other_protocols() {
+        let probe = |greeting: &'static [u8]| {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let server = std::thread::spawn(move || {
+                let (mut conn, _) = listener.accept().unwrap();
+                conn.write_all(greeting).unwrap();
+            });
+            let result = probe_ssh_banner("127.0.0.1", port, Duration::from_secs(5));
+            server.join().unwrap();
+            result
+        };
+        assert_eq!(
+            probe(b"SSH-2.0-OpenSSH_9.2\r\n"),
+            Ok("SSH-2.0-OpenSSH_9.2".into())
+        );
+        assert_eq!(
+            probe(b"HTTP/1.0 400 Bad Request\r\n"),
+            Err(BannerError::NotSsh)
+        );
+        assert_eq!(probe(b""), Err(BannerError::Silent));
+        assert_eq!(
+            probe_ssh_banner("127.0.0.1", closed_port(), Duration::from_secs(5)),
+            Err(BannerError::Refused)
+        );
     }
 }

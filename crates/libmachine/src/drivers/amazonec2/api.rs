@@ -2,7 +2,7 @@
 //! with SigV4, sent through the shared retrying HTTP client, answers read with
 //! roxmltree. Only the calls the driver makes, each returning the few fields it reads.
 
-use crate::cloud::http::{HttpClient, Request, Response};
+use crate::cloud::http::{HttpClient, HttpError, Request, Response};
 use crate::cloud::sigv4::{self, Credentials};
 use crate::cloud::ApiError;
 use anyhow::{anyhow, Context, Result};
@@ -104,21 +104,15 @@ impl Ec2 {
                 body: body.clone().into_bytes(),
             })
         };
-        let resp = self
-            .http
-            .send(build, error_of)
-            .map_err(|e| e.context(format!("EC2 {action}")))
-            .map_err(one_line_error)?;
+        // The service's error alone (it already names EC2), else what failed, on one line.
+        let resp = self.http.send(build, error_of).map_err(|e| match e {
+            HttpError::Api(api) => anyhow::Error::new(api),
+            other => anyhow!(
+                "{}",
+                crate::log::one_line(&format!("EC2 {action}: {:#}", anyhow::Error::new(other)))
+            ),
+        })?;
         Ok(resp.body)
-    }
-}
-
-/// Keep the service's error alone when there is one (it already names EC2), else the
-/// transport error with the action that failed.
-fn one_line_error(e: anyhow::Error) -> anyhow::Error {
-    match e.chain().find_map(|c| c.downcast_ref::<ApiError>()) {
-        Some(api) => anyhow::Error::new(api.clone()),
-        None => anyhow!("{}", crate::log::one_line(&format!("{e:#}"))),
     }
 }
 

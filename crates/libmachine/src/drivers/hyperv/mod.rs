@@ -19,7 +19,7 @@
 mod powershell;
 
 pub use powershell::{
-    ERR_NOT_ADMINISTRATOR, ERR_NOT_INSTALLED, ERR_POWERSHELL_NOT_FOUND, POWERSHELL,
+    PowerShellError, ERR_NOT_ADMINISTRATOR, ERR_NOT_INSTALLED, ERR_POWERSHELL_NOT_FOUND, POWERSHELL,
 };
 
 use super::{join_host_port, BaseDriver, Driver, DriverSpec, HostNotRunning};
@@ -490,7 +490,8 @@ impl Driver for HypervDriver {
             self.kill()?;
         }
         let name = self.name().to_string();
-        self.ps.cmd(&["Hyper-V\\Remove-VM", &name, "-Force"])
+        self.ps.cmd(&["Hyper-V\\Remove-VM", &name, "-Force"])?;
+        Ok(())
     }
 }
 

@@ -3,7 +3,7 @@
 //! administrator or in "Hyper-V Administrators".
 
 use crate::runner::{Cmd, CommandRunner};
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 use std::sync::Arc;
 
 pub const POWERSHELL: &str = "powershell.exe";
@@ -11,6 +11,19 @@ pub const POWERSHELL: &str = "powershell.exe";
 pub const ERR_POWERSHELL_NOT_FOUND: &str = "Powershell was not found in the path";
 pub const ERR_NOT_ADMINISTRATOR: &str = "Hyper-v commands have to be run as an Administrator";
 pub const ERR_NOT_INSTALLED: &str = "Hyper-V PowerShell Module is not available";
+
+/// Why a PowerShell command gave no output to use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PowerShellError {
+    #[error("{}", ERR_POWERSHELL_NOT_FOUND)]
+    NotFound,
+    /// `powershell.exe` could not be started for another reason.
+    #[error("running {POWERSHELL}: {0}")]
+    Start(String),
+    /// The command failed: the cmdlet, and the first line of PowerShell's error.
+    #[error("{what} failed: {why}")]
+    Failed { what: String, why: String },
+}
 
 #[derive(Clone)]
 pub struct PowerShell {
@@ -25,13 +38,15 @@ impl PowerShell {
     /// Run `args` as one PowerShell command line; its standard output. A failure is one
     /// line: the cmdlet and the first line of PowerShell's error (the original said only
     /// `exit status 1`).
-    pub fn out(&self, args: &[&str]) -> Result<String> {
+    pub fn out(&self, args: &[&str]) -> Result<String, PowerShellError> {
         let mut all = vec!["-NoProfile", "-NonInteractive"];
         all.extend_from_slice(args);
         let out = match self.runner.run(&Cmd::new(POWERSHELL, all)) {
             Ok(out) => out,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(ERR_POWERSHELL_NOT_FOUND),
-            Err(e) => bail!("running {POWERSHELL}: {e}"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(PowerShellError::NotFound)
+            }
+            Err(e) => return Err(PowerShellError::Start(e.to_string())),
         };
         crate::debug!("[stdout =====>] : {}", out.stdout);
         crate::debug!("[stderr =====>] : {}", out.stderr);
@@ -51,12 +66,15 @@ impl PowerShell {
                     Some(c) => format!("exit status {c}"),
                     None => "killed".into(),
                 });
-            return Err(anyhow!("{what} failed: {why}"));
+            return Err(PowerShellError::Failed {
+                what: what.to_string(),
+                why,
+            });
         }
         Ok(out.stdout)
     }
 
-    pub fn cmd(&self, args: &[&str]) -> Result<()> {
+    pub fn cmd(&self, args: &[&str]) -> Result<(), PowerShellError> {
         self.out(args).map(|_| ())
     }
 
@@ -77,7 +95,7 @@ impl PowerShell {
             .map(|o| first_is_true(&o));
         match hyperv_admin {
             Ok(true) => Ok(true),
-            Err(e) if e.to_string() == ERR_POWERSHELL_NOT_FOUND => Err(e),
+            Err(PowerShellError::NotFound) => Err(PowerShellError::NotFound.into()),
             _ => self.is_windows_administrator(),
         }
     }

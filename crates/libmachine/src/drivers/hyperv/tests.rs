@@ -166,6 +166,23 @@ fn pre_create_failures_are_one_line_each() {
     );
     let err = f.driver(&[]).pre_create_check().unwrap_err();
     assert_eq!(err.to_string(), "Powershell was not found in the path");
+    assert_eq!(
+        err.downcast_ref::<PowerShellError>(),
+        Some(&PowerShellError::NotFound)
+    );
+
+    // PowerShell gone at the administrator check: no second check in another way.
+    let f = Fixture::new();
+    expect(&f.runner, &[MODULE], "Hyper-V\r\n");
+    let mut admin_check = vec!["-NoProfile", "-NonInteractive"];
+    admin_check.push(HYPERV_ADMIN);
+    f.runner.expect(POWERSHELL, admin_check, Answer::Missing);
+    let err = f.driver(&[]).pre_create_check().unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<PowerShellError>(),
+        Some(&PowerShellError::NotFound)
+    );
+    f.runner.finish();
 
     // No Hyper-V module (the original crashed on the empty answer).
     let f = Fixture::new();
@@ -433,6 +450,10 @@ fn an_existing_vm_fails_new_vm_with_powershells_words() {
         err.to_string(),
         "Hyper-V\\New-VM failed: Hyper-V\\New-VM : Failed to create a new virtual machine."
     );
+    assert!(matches!(
+        err.downcast_ref::<PowerShellError>(),
+        Some(PowerShellError::Failed { what, .. }) if what == "Hyper-V\\New-VM"
+    ));
 }
 
 #[test]
