@@ -23,7 +23,7 @@ declare -A RANK=(
   [host]=8
   [migrate]=9
   [store]=10
-  [create]=11
+  [create]=11 [remove]=11
 )
 
 modules=$(sed -n 's/^pub mod \([a-z_0-9]*\);.*/\1/p; s/^mod \([a-z_0-9]*\);.*/\1/p' lib.rs)
