@@ -166,3 +166,6 @@ fn wait_running(host: &Host, max_wait: Duration) -> Result<(), String> {
         std::thread::sleep(interval);
     }
 }
+
+#[cfg(test)]
+mod tests;
