@@ -6,18 +6,34 @@ use crate::drivers::fake::{Call, Fake};
 use crate::host::tests::fake_host;
 use crate::state::State;
 use crate::store::Store;
+use std::time::Duration;
 
 use Call::{Create, PreCreateCheck};
 const POLL: Call = Call::State;
 
-/// Create the machine `m` on `fake` in a new store; what create returned, and the store.
-fn run(fake: &Fake, driver_name: &str) -> (Result<(), CreateError>, Store, tempfile::TempDir) {
+/// Create the machine `m` on `fake` in a new store, waiting at most `max_wait` for it to
+/// run (polled every millisecond); what create returned, and the store.
+fn run_waiting(
+    fake: &Fake,
+    driver_name: &str,
+    max_wait: Duration,
+) -> (Result<(), CreateError>, Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::new(dir.path());
     let mut host = fake_host(dir.path(), "m", fake);
     host.driver_name = driver_name.into();
-    let result = create(&store, &mut host, &CreateOptions::default());
+    // Bounded by `max_wait` alone.
+    host.polling.attempts = u32::MAX;
+    let opts = CreateOptions {
+        ssh_wait_timeout: max_wait,
+    };
+    let result = create(&store, &mut host, &opts);
     (result, store, dir)
+}
+
+/// [`run_waiting`] with room for many polls, however loaded the machine.
+fn run(fake: &Fake, driver_name: &str) -> (Result<(), CreateError>, Store, tempfile::TempDir) {
+    run_waiting(fake, driver_name, Duration::from_secs(10))
 }
 
 fn failure(code: i32, message: &str) -> Result<(), CreateError> {
@@ -82,10 +98,10 @@ fn create_waits_until_the_machine_runs_then_provisions_it() {
 }
 
 #[test]
-fn a_machine_that_never_runs_fails_create_after_the_polling_attempts() {
+fn a_machine_that_never_runs_fails_create_when_the_wait_times_out() {
     let fake = Fake::new(State::Stopped).ignoring(Create);
-    let (result, store, _dir) = run(&fake, "fake");
-    // Bounded by time (5 polls 1 ms apart), so the count of polls may vary by one.
+    let (result, store, _dir) = run_waiting(&fake, "fake", Duration::from_millis(5));
+    // Bounded by time (`--ssh-wait-timeout`), so the count of polls varies.
     let polls = fake.polls();
     assert!((1..=5).contains(&polls), "{polls} polls");
     assert_eq!(

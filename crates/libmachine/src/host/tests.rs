@@ -112,7 +112,7 @@ fn a_stop_the_machine_ignores_fails_after_the_polling_attempts() {
     );
     assert_eq!(fake.calls(), [POLL, Stop, POLL, POLL, POLL, POLL, POLL]);
     // Four pauses of 1 ms, not of 3 s.
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(10));
 }
 
 #[test]
