@@ -112,8 +112,8 @@ pub fn create(store: &Store, host: &mut Host, opts: &CreateOptions) -> Result<()
 fn provision_new(host: &mut Host, opts: &CreateOptions) -> Result<(), CreateError> {
     crate::info!("Waiting for machine to be running, this may take a few minutes...");
     // Never longer than the host's polling allows (3 minutes by default).
-    let polls = host.polling.interval * host.polling.attempts;
-    wait_running(host, opts.ssh_wait_timeout.min(polls))
+    let longest = host.polling.interval * host.polling.attempts;
+    wait_running(host, opts.ssh_wait_timeout.min(longest))
         .map_err(|e| CreateError::step(STEP_RUNNING, e))?;
 
     crate::testpoint::pause("create-running");
