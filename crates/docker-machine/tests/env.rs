@@ -123,6 +123,7 @@ fn register_none_swarm(store: &Path, name: &str, url: &str, swarm_host: Option<&
         },
         name: name.into(),
         driver,
+        polling: Default::default(),
     };
     Store::new(store).save(&host).expect("save machine");
 }

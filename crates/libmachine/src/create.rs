@@ -111,7 +111,9 @@ pub fn create(store: &Store, host: &mut Host, opts: &CreateOptions) -> Result<()
 
 fn provision_new(host: &mut Host, opts: &CreateOptions) -> Result<(), CreateError> {
     crate::info!("Waiting for machine to be running, this may take a few minutes...");
-    wait_running(host, opts.ssh_wait_timeout.min(Duration::from_secs(180)))
+    // Never longer than the host's polling allows (3 minutes by default).
+    let longest = host.polling.interval * host.polling.attempts;
+    wait_running(host, opts.ssh_wait_timeout.min(longest))
         .map_err(|e| CreateError::step(STEP_RUNNING, e))?;
 
     crate::testpoint::pause("create-running");
@@ -147,9 +149,10 @@ fn provision_new(host: &mut Host, opts: &CreateOptions) -> Result<(), CreateErro
     Ok(())
 }
 
-/// Poll the driver every 3 s until Running, for at most `max_wait` (60 attempts, as the
-/// original, with the default wait).
+/// Poll the driver until Running, as often as `host.polling` says, for at most `max_wait`
+/// (60 attempts 3 s apart, as the original, with the default wait).
 fn wait_running(host: &Host, max_wait: Duration) -> Result<(), String> {
+    let interval = host.polling.interval;
     let start = Instant::now();
     let mut attempts = 0;
     loop {
@@ -157,9 +160,12 @@ fn wait_running(host: &Host, max_wait: Duration) -> Result<(), String> {
         if matches!(host.driver.state(), Ok(State::Running)) {
             return Ok(());
         }
-        if start.elapsed() + Duration::from_secs(3) > max_wait {
+        if start.elapsed() + interval > max_wait {
             return Err(format!("Maximum number of retries ({attempts}) exceeded"));
         }
-        std::thread::sleep(Duration::from_secs(3));
+        std::thread::sleep(interval);
     }
 }
+
+#[cfg(test)]
+mod tests;

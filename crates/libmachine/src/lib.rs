@@ -3,6 +3,7 @@
 //! * [`store`]: the on-disk store, atomic writes, locks; [`migrate`]: older config versions
 //! * [`host`] and [`options`]: a machine and its stored options
 //! * [`listing`]: the machines of the store as `ls` and `active` show them
+//! * [`create`] and [`remove`]: the create and rm flows
 //! * [`drivers`]: the driver trait, registry and drivers
 //! * [`mcnflag`]: flag definitions shared by the CLI and the drivers
 //! * [`jsonfmt`]: JSON as Go writes it
@@ -29,6 +30,7 @@ pub mod mcnflag;
 pub mod migrate;
 pub mod options;
 pub mod provision;
+pub mod remove;
 pub mod runner;
 pub mod shell;
 pub mod ssh;

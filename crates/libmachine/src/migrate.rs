@@ -83,6 +83,7 @@ pub fn load_host(name: &str, data: &[u8], store_path: &Path) -> Result<(Host, bo
         // The directory name wins over whatever the file says.
         name: name.to_string(),
         driver,
+        polling: Default::default(),
     };
     Ok((host, version < CONFIG_VERSION))
 }

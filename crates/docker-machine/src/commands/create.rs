@@ -246,6 +246,7 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
         options: host_options(ctx, &parsed, &name),
         name: name.clone(),
         driver,
+        polling: Default::default(),
     };
 
     let opts = CreateOptions {

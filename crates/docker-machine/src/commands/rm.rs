@@ -38,33 +38,13 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
     if !force && !ctx.flags.bool("y") && !super::confirm("Are you sure?") {
         return Ok(());
     }
-    let mut errors = Vec::new();
-    let mut report = |msg: String| {
-        if force {
-            libmachine::log::error(&msg);
-        }
-        errors.push(msg);
-    };
-    for name in &ctx.args {
-        let _lock = ctx.store.lock(name);
-        let remote = ctx
-            .store
-            .load(name)
-            .map_err(|e| e.to_string())
-            .and_then(|mut host| host.driver.remove().map_err(|e| format!("{e:#}")));
-        if let Err(e) = &remote {
-            report(format!("Error removing host {name:?}: {e}"));
-        }
-        libmachine::testpoint::pause("rm-remote-done");
-        if remote.is_ok() || force {
-            if !ctx.store.exists(name) || ctx.store.remove(name).is_err() {
-                report(format!("Can't remove \"{name}\""));
-            } else {
-                libmachine::info!("Successfully removed {name}");
-            }
-        }
-    }
-    if !errors.is_empty() && !force {
+    let errors: Vec<String> = ctx
+        .args
+        .iter()
+        .filter_map(|name| libmachine::remove::remove(&ctx.store, name, force).err())
+        .map(|e| e.to_string())
+        .collect();
+    if !errors.is_empty() {
         return Err(CmdError::new(errors.join("\n")));
     }
     Ok(())

@@ -8,6 +8,8 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+#[cfg(test)]
+pub mod fake;
 pub mod generic;
 pub mod hyperv;
 pub mod none;
@@ -188,6 +190,9 @@ pub static REGISTRY: &[&DriverSpec] = &[
     &vmwarefusion::SPEC,
     &vmwarevcloudair::SPEC,
     &vmwarevsphere::SPEC,
+    // Unit tests only: machines a test scripts (not in the binary).
+    #[cfg(test)]
+    &fake::SPEC,
 ];
 
 pub fn find(name: &str) -> Option<&'static DriverSpec> {

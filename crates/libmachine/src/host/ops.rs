@@ -1,7 +1,7 @@
 //! The machine-level operations built on provisioning (host above provision): `provision`, `regenerate-certs`,
 //! `upgrade` and the daemon wait after `start`/`restart` (methods of [`Host`]).
 
-use super::{wait_for, Host};
+use super::Host;
 use crate::boot2docker::B2dCache;
 use crate::cert::CertStore;
 use crate::options::AuthOptions;
@@ -102,12 +102,12 @@ impl Host {
             .to_string();
         crate::info!("Stopping machine to do the upgrade...");
         self.driver.stop()?;
-        wait_for(|| matches!(self.driver.state(), Ok(State::Stopped)))?;
+        self.wait_until(State::Stopped)?;
         crate::info!("Upgrading machine \"{}\"...", self.name);
         cache.copy_iso_to_machine_dir(&url, &self.driver.base().machine_dir())?;
         crate::info!("Starting machine back up...");
         self.driver.start()?;
-        wait_for(|| matches!(self.driver.state(), Ok(State::Running)))
+        self.wait_until(State::Running)
     }
 }
 

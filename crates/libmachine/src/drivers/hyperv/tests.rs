@@ -565,6 +565,7 @@ fn upgrade_replaces_the_iso_between_stop_and_start() {
         options: Default::default(),
         name: NAME.into(),
         driver: Box::new(d),
+        polling: Default::default(),
     };
     let cache = B2dCache::new(&f.store).with_progress(crate::download::Progress::Quiet);
     host.upgrade_boot2docker_iso(&cache).unwrap();
