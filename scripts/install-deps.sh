@@ -21,7 +21,7 @@ packages=(
   # Go, to build the driver plugins and gob vectors the plugin tests run (tests/goplugin).
   golang-go
   # The Windows binary: cross-linked by mingw-w64 (nasm for aws-lc's assembly), then run
-  # under wine by crates/docker-machine/tests/wine.rs.
+  # under wine by crates/docker-machine/tests/integration/wine.rs.
   gcc-mingw-w64-x86-64 nasm wine wine64
   # The boot2docker ISO images the ISO cache tests serve.
   xorriso

@@ -11,8 +11,8 @@ command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 # The end-to-end tests boot QEMU VMs from the test-bed image (built once, cached).
 export DM_VM_TESTS="${DM_VM_TESTS:-1}"
 cargo build --workspace --all-targets
-# The Windows binary, which tests/wine.rs runs under wine (and so every platform keeps
-# building).
+# The Windows binary, which crates/docker-machine/tests/integration/wine.rs runs under
+# wine (and so every platform keeps building).
 rustup target list --installed | grep -qx x86_64-pc-windows-gnu ||
   rustup target add x86_64-pc-windows-gnu
 start=$SECONDS

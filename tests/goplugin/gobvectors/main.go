@@ -1,5 +1,5 @@
 // Test fixture, not part of docker-machine: gob streams as Go writes and reads them, for
-// the cross-checks of docker-machine's gob codec (crates/libmachine/tests/gob_go.rs).
+// the cross-checks of docker-machine's gob codec (crates/libmachine/tests/integration/gob_go.rs).
 //
 //	gobvectors encode   write a fixed sequence of values (the plugin protocol's shapes)
 //	gobvectors decode   read the values the Rust test encodes, print each with %#v

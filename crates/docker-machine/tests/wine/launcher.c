@@ -1,7 +1,7 @@
 /* Test-only stand-in for a PowerShell session, which wine cannot run: built by
- * tests/wine.rs as powershell.exe, it runs the rest of its command line as a child and
- * returns its exit code, so that the child's parent process is named powershell.exe
- * (all that shell detection looks at). */
+ * tests/integration/wine.rs as powershell.exe, it runs the rest of its command line as a
+ * child and returns its exit code, so that the child's parent process is named
+ * powershell.exe (all that shell detection looks at). */
 #include <windows.h>
 
 int main(void) {

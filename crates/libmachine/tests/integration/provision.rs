@@ -174,8 +174,8 @@ fn server_cert_names() {
 }
 
 /// A scripted machine: answers each command from a table and records what was sent.
-/// Real provisioning runs against the test-bed VM (tests/vm_generic.rs); this one pins
-/// the exact command sequence, which a VM run cannot show.
+/// Real provisioning runs against the test-bed VM (docker-machine's `vm_generic` test);
+/// this one pins the exact command sequence, which a VM run cannot show.
 struct FakeDebian {
     sent: Mutex<Vec<String>>,
     /// Answers that replace the table's for commands containing the needle.

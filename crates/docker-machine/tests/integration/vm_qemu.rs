@@ -8,12 +8,10 @@
 //! Runs only with `DM_VM_TESTS=1` (root, QEMU, the Debian mirror reachable); otherwise
 //! it prints why and passes.
 
-mod support;
-
+use crate::support::*;
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-use support::*;
 
 /// QEMU processes whose command line mentions `needle` (a machine directory).
 fn qemu_processes(needle: &str) -> Vec<u32> {

@@ -34,7 +34,7 @@ fn ec2_against_moto() {
         .args(["bash", "-c"])
         .arg(
             "\"$0\" --ignored --test-threads=4 --skip moto_credential_sources moto_ \
-             && \"$0\" --ignored --exact moto_credential_sources",
+             && \"$0\" --ignored --exact ec2_moto::moto_credential_sources",
         )
         .arg(exe)
         .output()

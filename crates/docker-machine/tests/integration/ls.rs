@@ -1,13 +1,13 @@
 //! `ls`, `active` and `version NAME` through the real binary on temporary stores, and
 //! against a real `dockerd` speaking mutual TLS when the machine allows starting one.
 
+use crate::support::dockerd::{self, Dockerd};
+use crate::support::BIN;
 use libmachine::cert::{self, CertKind, CertOptions};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_docker-machine");
+use testkit::SilentListener;
 /// Nothing listens on port 1: connections are refused at once.
 const REFUSED: &str = "tcp://127.0.0.1:1";
 const REFUSED_ERR: &str = "Unable to query docker version: Get https://127.0.0.1:1/version: dial tcp 127.0.0.1:1: connect: connection refused";
@@ -456,27 +456,11 @@ fn format_option() {
     assert_eq!((r.code, r.stdout.as_str()), (1, ""));
 }
 
-/// A TCP server that accepts and never answers.
-fn silent_server() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for conn in listener.incoming() {
-            match conn {
-                Ok(c) => held.push(c),
-                Err(_) => break,
-            }
-        }
-    });
-    port
-}
-
 #[test]
 fn timeout_row() {
     let s = Store::with_certs();
-    let port = silent_server();
-    let url = format!("tcp://127.0.0.1:{port}");
+    let silent = SilentListener::start();
+    let url = format!("tcp://127.0.0.1:{}", silent.port);
     s.create_none("h1", &url, &[]);
     s.create_none("n1", REFUSED, &[]);
 
@@ -517,87 +501,13 @@ fn timeout_row() {
 // ---------------------------------------------------------------------------------------
 // A real Docker daemon with --tlsverify.
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-fn dockerd_path() -> Option<PathBuf> {
-    ["/usr/sbin/dockerd", "/usr/bin/dockerd"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-}
-
-fn ensure_dockerd() -> Result<PathBuf, String> {
-    if let Some(p) = dockerd_path() {
-        return Ok(p);
-    }
-    let status = Command::new("apt-get")
-        .args(["install", "-y", "--no-install-recommends", "docker.io"])
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map_err(|e| format!("apt-get: {e}"))?;
-    if !status.success() {
-        return Err(format!("apt-get install docker.io failed: {status}"));
-    }
-    dockerd_path().ok_or_else(|| "dockerd still missing after apt-get".into())
-}
-
-/// Kills the daemon (TERM, then KILL) when dropped, so nothing is left running.
-struct Daemon {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn real_dockerd_over_tls() {
-    if !is_root() {
-        eprintln!("SKIP real_dockerd_over_tls: not root, cannot start dockerd");
+    if let Some(reason) = dockerd::unavailable() {
+        eprintln!("SKIP real_dockerd_over_tls: {reason}");
         return;
     }
-    let dockerd = match ensure_dockerd() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("SKIP real_dockerd_over_tls: {e}");
-            return;
-        }
-    };
+    let dockerd = dockerd::path().unwrap();
     let version_out = Command::new(&dockerd).arg("--version").output().unwrap();
     // `Docker version 20.10.24+dfsg1, build 297e128`
     let text = String::from_utf8_lossy(&version_out.stdout).into_owned();
@@ -612,47 +522,8 @@ fn real_dockerd_over_tls() {
     let certs = s.path().join("certs");
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
-    cert::generate_cert(&CertOptions {
-        kind: CertKind::Server {
-            swarm_master: false,
-        },
-        hosts: vec!["127.0.0.1".into(), "localhost".into()],
-        cert_file: w.join("server.pem"),
-        key_file: w.join("server-key.pem"),
-        ca_file: certs.join("ca.pem"),
-        ca_key_file: certs.join("ca-key.pem"),
-        org: "test.d1".into(),
-        ..Default::default()
-    })
-    .unwrap();
-
-    let port = free_port();
-    let url = format!("tcp://127.0.0.1:{port}");
-    let log = w.join("dockerd.log");
-    let log_file = std::fs::File::create(&log).unwrap();
-    let child = Command::new(&dockerd)
-        .arg("--tlsverify")
-        .arg("--tlscacert")
-        .arg(certs.join("ca.pem"))
-        .arg("--tlscert")
-        .arg(w.join("server.pem"))
-        .arg("--tlskey")
-        .arg(w.join("server-key.pem"))
-        .arg("-H")
-        .arg(&url)
-        .args(["--iptables=false", "--ip6tables=false", "--bridge=none"])
-        .arg("--data-root")
-        .arg(w.join("data"))
-        .arg("--exec-root")
-        .arg(w.join("exec"))
-        .arg("--pidfile")
-        .arg(w.join("docker.pid"))
-        .stdin(Stdio::null())
-        .stdout(log_file.try_clone().unwrap())
-        .stderr(log_file)
-        .spawn()
-        .unwrap();
-    let mut daemon = Daemon { child, log };
+    let daemon = Dockerd::start(s.path(), w).unwrap_or_else(|e| panic!("{e}"));
+    let (port, url) = (daemon.port, daemon.url());
 
     s.create_none("d1", &url, &[]);
     for f in ["ca.pem", "cert.pem", "key.pem"] {
@@ -668,25 +539,9 @@ fn real_dockerd_over_tls() {
             other.join("ca.pem").to_string_lossy().into_owned().into();
     });
 
-    // Ready = `version d1` answers (bounded).
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(Some(status)) = daemon.child.try_wait() {
-            panic!("dockerd exited ({status}):\n{}", daemon.log());
-        }
-        let r = s.run(&["version", "d1"]);
-        if r.code == 0 {
-            assert_eq!(r.stdout, format!("{engine_version}\n"));
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "dockerd not ready: {}\n{}",
-            r.stderr,
-            daemon.log()
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    let r = s.run(&["version", "d1"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stderr, daemon.log());
+    assert_eq!(r.stdout, format!("{engine_version}\n"));
 
     let docker = format!("v{engine_version}");
     let r = s.run(&["ls"]);

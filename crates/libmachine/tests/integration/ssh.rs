@@ -2,24 +2,13 @@
 //! `ssh::keys` (so OpenSSH accepting them is part of what is tested). Debian's sshd
 //! refuses SHA-1 RSA signatures by default, so the RSA cases prove rsa-sha2 signing.
 
-#[path = "support/sshd.rs"]
-mod test_sshd;
-
 use libmachine::ssh::{
     self, keys, ClientKind, ExternalClient, NativeClient, Output, SshClient, SshTarget,
 };
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use test_sshd::{current_user, free_port, SilentListener, Sshd};
-
-macro_rules! require_sshd {
-    () => {
-        if let Some(reason) = test_sshd::unavailable() {
-            eprintln!("skipped: {reason}");
-            return;
-        }
-    };
-}
+use testkit::sshd::{self as test_sshd, current_user, Sshd};
+use testkit::{free_port, require_sshd, SilentListener};
 
 struct Fixture {
     sshd: Sshd,

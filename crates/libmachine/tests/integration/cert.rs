@@ -481,16 +481,13 @@ mod cert_suite {
         let tmp = tempfile::tempdir().unwrap();
         let store = tmp.path().join("store");
         let exe = std::env::current_exe().unwrap();
+        // The helper's name as libtest knows it: its module path without the crate.
+        let (_, module) = module_path!().split_once("::").unwrap();
+        let helper = format!("{module}::cert_bootstrap_child_process_helper");
         let children: Vec<_> = (0..20)
             .map(|_| {
                 Command::new(&exe)
-                    .args([
-                        "cert_suite::cert_bootstrap_child_process_helper",
-                        "--exact",
-                        "--nocapture",
-                        "--test-threads",
-                        "1",
-                    ])
+                    .args([&helper, "--exact", "--nocapture", "--test-threads", "1"])
                     .env(CHILD_ENV, &store)
                     .stdout(std::process::Stdio::piped())
                     .stderr(std::process::Stdio::piped())

@@ -5,15 +5,12 @@
 //! fails, explicit URLs (http, path, file://, a releases API URL) and the copy into the
 //! machine directory.
 
-#[path = "support/http.rs"]
-mod http;
-
-use http::HttpServer;
 use libmachine::boot2docker::{iso, B2dCache};
 use libmachine::download::Progress;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
+use testkit::http::HttpServer;
 
 const API: &str = "/repos/boot2docker/boot2docker/releases";
 
@@ -233,11 +230,7 @@ fn a_hand_placed_iso_is_used_when_the_api_or_the_download_fails() {
     assert!(lines[2].ends_with("as it is"), "{lines:?}");
 
     // Nothing listens at the API address at all.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = testkit::free_port();
     f.cache()
         .with_api_url(&format!("http://127.0.0.1:{closed}{API}"))
         .update_iso_cache("")
@@ -249,11 +242,7 @@ fn a_hand_placed_iso_is_used_when_the_api_or_the_download_fails() {
 #[test]
 fn no_iso_and_no_api_is_one_clear_error() {
     let f = Fixture::new();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = testkit::free_port();
     let err = f
         .cache()
         .with_api_url(&format!("http://127.0.0.1:{closed}{API}"))

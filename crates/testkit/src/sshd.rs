@@ -1,15 +1,12 @@
-//! Test fixture, not part of the library: a real OpenSSH server on loopback. Included
-//! by `crates/libmachine/tests/ssh.rs` and `crates/docker-machine/tests/ssh.rs` with
-//! `#[path]`, so that both test the clients against the same server.
+//! A real OpenSSH server on loopback, so that both crates test their SSH clients
+//! against the same server.
 //!
 //! The server runs `/usr/sbin/sshd -D -e -f <temp config>` as a child on a free
 //! 127.0.0.1 port with its own host key and an `AuthorizedKeysFile` in a temp
 //! directory, and is killed when the [`Sshd`] is dropped.
 
-#![allow(dead_code)]
-
 use std::io::Read;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,12 +21,8 @@ pub struct Sshd {
 
 /// Why the server cannot run here, if it cannot (tests print it and skip).
 pub fn unavailable() -> Option<String> {
-    #[cfg(unix)]
-    {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc_geteuid() } != 0 {
-            return Some("not root: sshd cannot log in as the current user".into());
-        }
+    if cfg!(unix) && !crate::is_root() {
+        return Some("not root: sshd cannot log in as the current user".into());
     }
     if !Path::new(SSHD).exists() {
         return Some(format!(
@@ -40,23 +33,6 @@ pub fn unavailable() -> Option<String> {
         return Some("ssh-keygen is missing".into());
     }
     None
-}
-
-#[cfg(unix)]
-unsafe fn libc_geteuid() -> u32 {
-    extern "C" {
-        fn geteuid() -> u32;
-    }
-    geteuid()
-}
-
-/// A port on 127.0.0.1 that nothing listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The user sshd lets in (the current one).
@@ -113,7 +89,7 @@ impl Sshd {
         std::fs::write(&auth, authorized_keys.join("\n") + "\n").unwrap();
         let mut last_err = String::new();
         for _ in 0..5 {
-            let port = free_port();
+            let port = crate::free_port();
             let cfg = dir.path().join("sshd_config");
             let sftp = ["/usr/lib/openssh/sftp-server", "/usr/libexec/sftp-server"]
                 .iter()
@@ -185,38 +161,5 @@ impl Drop for Sshd {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// A listener that accepts connections and never says anything (a hypervisor's port
-/// forward with no sshd behind it). Connections are held until it is dropped.
-pub struct SilentListener {
-    pub port: u16,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl SilentListener {
-    pub fn start() -> SilentListener {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        listener.set_nonblocking(true).unwrap();
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = stop.clone();
-        std::thread::spawn(move || {
-            let mut held = Vec::new();
-            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((s, _)) => held.push(s),
-                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
-                }
-            }
-        });
-        SilentListener { port, stop }
-    }
-}
-
-impl Drop for SilentListener {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }

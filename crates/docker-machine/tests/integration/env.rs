@@ -7,19 +7,17 @@
 //! even when an assertion fails. Without `dockerd` or root that test is skipped with a
 //! printed reason.
 
-use libmachine::cert::{self, CertKind, CertOptions};
+use crate::support::dockerd::{self, Dockerd};
+use crate::support::BIN;
+use libmachine::cert;
 use libmachine::drivers;
 use libmachine::host::{Host, CONFIG_VERSION};
 use libmachine::mcnflag::{DriverOptions, FlagValue};
 use libmachine::options::{AuthOptions, HostOptions, SwarmOptions};
 use libmachine::Store;
 use std::fs;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_docker-machine");
+use std::process::{Command, Output, Stdio};
 
 const HINT_FIRST: &str = "Run this command to configure your shell: ";
 
@@ -134,14 +132,6 @@ fn copy_client_certs(store: &Path, name: &str) {
     for f in ["ca.pem", "cert.pem", "key.pem"] {
         fs::copy(store.join("certs").join(f), dir.join(f)).expect("copy cert");
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
 }
 
 fn check_error_text(addr: &str, reason: &str) -> String {
@@ -271,7 +261,7 @@ fn refused_connection_is_reported_exactly() {
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path();
     bootstrap_store(store);
-    let port = free_port();
+    let port = testkit::free_port();
     register_none(store, "gone", &format!("tcp://127.0.0.1:{port}"));
     let addr = format!("127.0.0.1:{port}");
     let reason = format!("dial tcp {addr}: connect: connection refused");
@@ -308,98 +298,6 @@ fn refused_connection_is_reported_exactly() {
 // ---------------------------------------------------------------------------------------
 // Against a real dockerd
 
-/// A running dockerd; stopped when dropped.
-struct Dockerd {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Drop for Dockerd {
-    fn drop(&mut self) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_dockerd(base: &Path, store: &Path) -> Result<Dockerd, String> {
-    let certs = store.join("certs");
-    let server = base.join("server.pem");
-    let server_key = base.join("server-key.pem");
-    cert::generate_cert(&CertOptions {
-        kind: CertKind::Server {
-            swarm_master: false,
-        },
-        hosts: vec!["127.0.0.1".into(), "localhost".into()],
-        cert_file: server.clone(),
-        key_file: server_key.clone(),
-        ca_file: certs.join("ca.pem"),
-        ca_key_file: certs.join("ca-key.pem"),
-        org: "test.dockerd".into(),
-        validity: None,
-    })
-    .map_err(|e| format!("server certificate: {e}"))?;
-    let port = free_port();
-    let d = base.join("d");
-    fs::create_dir_all(&d).unwrap();
-    let log = base.join("dockerd.log");
-    let log_file = fs::File::create(&log).unwrap();
-    let child = Command::new("dockerd")
-        .arg("--tlsverify")
-        .arg("--tlscacert")
-        .arg(certs.join("ca.pem"))
-        .arg("--tlscert")
-        .arg(&server)
-        .arg("--tlskey")
-        .arg(&server_key)
-        .arg("-H")
-        .arg(format!("tcp://127.0.0.1:{port}"))
-        .args(["--iptables=false", "--ip-masq=false", "--bridge=none"])
-        .arg("--data-root")
-        .arg(d.join("data"))
-        .arg("--exec-root")
-        .arg(d.join("exec"))
-        .arg("--pidfile")
-        .arg(d.join("docker.pid"))
-        .stdin(Stdio::null())
-        .stdout(log_file.try_clone().unwrap())
-        .stderr(log_file)
-        .spawn()
-        .map_err(|e| format!("spawn dockerd: {e}"))?;
-    let mut daemon = Dockerd { child, port, log };
-    // Bounded wait for the daemon to answer over TLS.
-    let auth = auth_for(store, "x");
-    let url = format!("tcp://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if libmachine::dockerclient::version(&url, &auth, Duration::from_secs(5)).is_ok() {
-            return Ok(daemon);
-        }
-        if let Ok(Some(status)) = daemon.child.try_wait() {
-            return Err(format!(
-                "dockerd exited ({status}):\n{}",
-                fs::read_to_string(&daemon.log).unwrap_or_default()
-            ));
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "dockerd did not answer within 120 s:\n{}",
-                fs::read_to_string(&daemon.log).unwrap_or_default()
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
 struct World {
     base: PathBuf,
     store: PathBuf,
@@ -435,24 +333,19 @@ impl World {
 
 #[test]
 fn env_and_config_against_a_real_dockerd() {
-    let Some(dockerd) = which("dockerd") else {
-        eprintln!("SKIPPED: dockerd is not installed (apt-get install docker.io)");
+    if let Some(reason) = dockerd::unavailable() {
+        eprintln!("SKIPPED: {reason}");
         return;
-    };
+    }
     let Some(docker) = find_program(&["/usr/local/bin/docker", "/usr/bin/docker"]) else {
         eprintln!("SKIPPED: the docker CLI is not installed");
         return;
     };
-    let uid = Command::new("id").arg("-u").output().map(|o| stdout(&o));
-    if uid.map(|u| u.trim() == "0").ok() != Some(true) {
-        eprintln!("SKIPPED: dockerd at {} needs root", dockerd.display());
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     let base = tmp.path().to_path_buf();
     let store = base.join("store");
     bootstrap_store(&store);
-    let daemon = start_dockerd(&base, &store).unwrap_or_else(|e| panic!("{e}"));
+    let daemon = Dockerd::start(&store, &base).unwrap_or_else(|e| panic!("{e}"));
     let w = World {
         base: base.clone(),
         store: store.clone(),
@@ -908,7 +801,7 @@ fn swarm_masters(w: &World) {
         "{out}"
     );
     // Nothing on the swarm port, the daemon fine: the original's dedicated message.
-    let closed = free_port();
+    let closed = testkit::free_port();
     register_none_swarm(
         &w.store,
         "master2",

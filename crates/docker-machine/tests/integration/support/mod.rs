@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests: running the real binary (in an isolated
 //! environment for the store-only tests), the test-bed scripts, timing output, and a VM
-//! that is removed when dropped.
+//! that is removed when dropped; a real dockerd (`dockerd`).
 #![allow(dead_code)]
+
+pub mod dockerd;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -256,14 +258,6 @@ impl Drop for Vm {
             out.code, out.secs
         );
     }
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 pub fn sha256(path: &Path) -> String {

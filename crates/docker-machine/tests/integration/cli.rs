@@ -1,12 +1,10 @@
 //! The command line as scripts see it: help texts, exit codes, arity rules and the
 //! store-only commands, run through the real binary on temporary stores.
 
-mod support;
-
-use std::fs;
-use support::{
+use crate::support::{
     create_none, isolated as run, isolated_cmd as dm, isolated_with_input as run_with_input,
 };
+use std::fs;
 
 /// `B` of `docker-machine version 0.16.2, build B`.
 fn build_field(version_line: &str) -> String {

@@ -10,15 +10,12 @@
 //! VM in `vm_generic.rs`. The life after create (ls, status, env, ssh, stop, start, rm) runs
 //! here on a machine recorded as 0.16.2 would have stored it.
 
-mod support;
-#[path = "../../libmachine/tests/support/sshd.rs"]
-mod test_sshd;
-
+use crate::support::{go_plugin_dir, path_with, run, Out, BIN};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{go_plugin_dir, path_with, run, Out, BIN};
+use testkit::sshd as test_sshd;
 
 /// The binary with the Go plugins on PATH, a plugin call log, and the store.
 fn dm_cmd(store: &Path, plugins: &Path) -> Command {
@@ -240,7 +237,7 @@ fn create_runs_the_plugin_and_stores_its_json() {
     let store = tmp.path().join("store");
     let plugins = go_plugin_dir();
     // Nothing listens on this port: create stops at the SSH wait, after the driver part.
-    let closed = test_sshd::free_port().to_string();
+    let closed = testkit::free_port().to_string();
     let out = run(dm_cmd(&store, &plugins)
         .env("FAKE_SSH_PORT", &closed)
         .args(["create", "-d", "fake", "--fake-tag", "a", "--fake-tag=b"])
@@ -334,19 +331,16 @@ fn create_runs_the_plugin_and_stores_its_json() {
 
 #[test]
 fn plugin_machine_life_against_a_real_sshd() {
-    if let Some(reason) = test_sshd::unavailable() {
-        eprintln!("skipped: {reason}");
-        return;
-    }
+    testkit::require_sshd!();
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("store");
     let plugins = go_plugin_dir();
     let (key, _) = test_sshd::client_keys(tmp.path());
     let sshd = test_sshd::Sshd::for_keys(&[&key]);
     // Where the plugin says Docker is: a TLS endpoint with a server certificate from the
-    // store's CA (what `env` checks; a real dockerd is what tests/env.rs uses), which is
+    // store's CA (what `env` checks; a real dockerd is what the `env` tests use), which is
     // also the listener `start` waits for.
-    let docker_port = test_sshd::free_port();
+    let docker_port = testkit::free_port();
     let driver = fake_driver(&store, "p1", sshd.port, &key, docker_port);
     record(&store, "p1", "fake", driver);
     let _tls = TlsEndpoint::start(&store, "p1", docker_port);

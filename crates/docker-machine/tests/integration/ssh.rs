@@ -2,26 +2,14 @@
 //! loopback. The machine is a generic-driver machine whose config.json is written by
 //! hand (as `create` would after provisioning) pointing at the test sshd.
 
-#[path = "../../libmachine/tests/support/sshd.rs"]
-mod test_sshd;
-
+use crate::support::{dm_cmd, BIN};
 use libmachine::ssh::keys;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use test_sshd::{current_user, free_port, Sshd};
-
-const BIN: &str = env!("CARGO_BIN_EXE_docker-machine");
-
-macro_rules! require_sshd {
-    () => {
-        if let Some(reason) = test_sshd::unavailable() {
-            eprintln!("skipped: {reason}");
-            return;
-        }
-    };
-}
+use testkit::sshd::{self as test_sshd, current_user, Sshd};
+use testkit::{free_port, require_sshd};
 
 struct Env {
     sshd: Sshd,
@@ -97,9 +85,7 @@ fn env() -> Env {
 }
 
 fn dm(store: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("-s")
-        .arg(store)
+    dm_cmd(store)
         .args(args)
         .stdin(Stdio::null())
         .output()

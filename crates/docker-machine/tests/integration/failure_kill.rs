@@ -10,17 +10,13 @@
 //! (The qemu driver is not covered here: a create boots a VM, which is not cheap.)
 #![cfg(unix)]
 
-mod support;
-
-#[path = "../../libmachine/tests/support/sshd.rs"]
-mod test_sshd;
-
+use crate::support::{self, isolated, isolated_cmd, Out};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use support::{isolated, isolated_cmd, Out};
+use testkit::sshd as test_sshd;
 
 const URL: &str = "tcp://127.0.0.1:1";
 
@@ -292,7 +288,7 @@ impl Generic {
             "--generic-ssh-key",
             self.key.to_str().unwrap(),
             "--generic-engine-port",
-            &support::free_port().to_string(),
+            &testkit::free_port().to_string(),
             name,
         ]
         .map(String::from)
@@ -310,10 +306,7 @@ fn detect_failure(out: &Out) -> String {
 
 #[test]
 fn kill_during_generic_create_rm_and_regenerate_certs() {
-    if let Some(reason) = test_sshd::unavailable() {
-        eprintln!("skipped: {reason}");
-        return;
-    }
+    testkit::require_sshd!();
     let host = Generic::start();
     // What an uninterrupted create on a fresh store says.
     let fresh = tempfile::tempdir().unwrap();

@@ -12,12 +12,10 @@
 //! with `--generic-engine-port <forwarded port>` (the Docker URL) and
 //! `--generic-engine-listen-port 2376` (where dockerd listens inside the VM).
 
-mod support;
-
+use crate::support::*;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::*;
 
 /// A create that must fail at the SSH step with a one-line error, and be removable.
 fn failing_create(store: &Path, name: &str, args: &[&str], expect: &str) {
@@ -313,7 +311,7 @@ fn vm_generic_end_to_end() {
         &key,
     ]);
     failing_create(&store, "baduser", &args, ssh_step);
-    let closed = free_port().to_string();
+    let closed = testkit::free_port().to_string();
     let started = Instant::now();
     let args = [
         "--generic-ip-address",

@@ -5,15 +5,13 @@
 //! removes, `create` works, certificate pairs are whole, nothing is left behind.
 #![cfg(unix)]
 
-mod support;
-
+use crate::support::{create_none, isolated, Out};
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use support::{create_none, isolated, Out};
 
 const URL: &str = "tcp://127.0.0.1:1";
 
@@ -296,7 +294,7 @@ fn a_host_that_accepts_and_never_speaks_is_stopped_after_one_short_probe() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path();
     let silent = Silent::start();
-    let refused = support::free_port();
+    let refused = testkit::free_port();
     let machines = 6;
     for i in 0..machines {
         write_generic(store, &format!("g{i}"), silent.port, refused);

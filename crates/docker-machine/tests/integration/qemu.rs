@@ -59,11 +59,7 @@ fn bad_inputs_fail_the_pre_create_check() {
     fs::write(&text, "not a disk image at all\n".repeat(100)).unwrap();
     let broken = dir.path().join("broken.qcow2");
     fs::write(&broken, b"QFI\xfb\0\0\0\x03garbage").unwrap();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = testkit::free_port();
     let cases: &[(&[&str], &str)] = &[
         (
             &[
@@ -140,7 +136,7 @@ fn invalid_flag_values_are_configuration_errors() {
 /// A store on a file system with too little room: a small tmpfs (needs root).
 #[test]
 fn not_enough_disk_space_is_refused() {
-    if unsafe_is_not_root() {
+    if !testkit::is_root() {
         eprintln!("skipped: mounting a small tmpfs needs root");
         return;
     }
@@ -170,12 +166,4 @@ fn not_enough_disk_space_is_refused() {
         &["--qemu-image", image.to_str().unwrap()],
         "not enough disk space",
     );
-}
-
-fn unsafe_is_not_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() != "0")
-        .unwrap_or(true)
 }

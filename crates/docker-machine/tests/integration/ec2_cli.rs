@@ -7,12 +7,10 @@
 //! `tests/moto/run.sh`: a network namespace with only loopback and one moto server.
 //! Nothing here connects to an instance address; inside the namespace it could not.
 
-mod support;
-
+use crate::support::{isolated_cmd, repo_root, run, Out};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
-use support::{isolated_cmd, repo_root, run, Out};
 
 #[test]
 fn ec2_cli_against_moto() {

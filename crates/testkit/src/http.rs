@@ -1,6 +1,5 @@
 //! A small HTTP/1.1 server on 127.0.0.1 for tests: fixed routes (path -> status, body),
 //! every request recorded with its headers. One thread per connection, `Connection: close`.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};

@@ -1,11 +1,9 @@
 //! `inspect`: plain JSON and Go templates, run through the real binary on temporary
 //! stores, with machines made by `create -d none` or written by hand as 0.16.2 wrote them.
 
-mod support;
-
+use crate::support::{create_none, isolated as run};
 use std::fs;
 use std::path::Path;
-use support::{create_none, isolated as run};
 
 /// stdout of a successful run.
 fn ok(store: &Path, args: &[&str]) -> String {

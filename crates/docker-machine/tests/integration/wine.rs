@@ -12,19 +12,14 @@
 //!
 //! What wine cannot show is listed in docs/compat-differences.md.
 
-mod support;
-#[path = "../../libmachine/tests/support/sshd.rs"]
-mod test_sshd;
-
+use crate::support::{run, Out, BIN};
 use libmachine::cert::{self, CertKind, CertOptions};
 use serde_json::{json, Value};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{run, Out};
-
-const BIN: &str = env!("CARGO_BIN_EXE_docker-machine");
+use testkit::sshd as test_sshd;
 
 /// Bumped when the prefix setup changes, so that a reused prefix is made again.
 const PREFIX_VERSION: &str = "1";
@@ -267,7 +262,7 @@ fn windows_binary_creates_lists_and_prints_env_under_wine() {
 
     // The connection check of `env` needs the store's CA, which `create` makes: reserve
     // the port now and start the server after.
-    let port = test_sshd::free_port();
+    let port = testkit::free_port();
     let url = format!("tcp://127.0.0.1:{port}");
     let created = ok(wine.dm(&["create", "-d", "none", "--url", &url, "w"]));
     assert!(
@@ -422,10 +417,7 @@ fn write_generic_machine(store: &Path, name: &str, port: u16, key: &Path) {
 #[test]
 fn windows_binary_runs_a_command_over_its_own_ssh_client_under_wine() {
     let Some(wine) = Wine::get() else { return };
-    if let Some(reason) = test_sshd::unavailable() {
-        eprintln!("skipped: {reason}");
-        return;
-    }
+    testkit::require_sshd!();
     let work = tempfile::tempdir().unwrap();
     let (rsa, _) = test_sshd::client_keys(work.path());
     let sshd = test_sshd::Sshd::for_keys(&[&rsa]);
