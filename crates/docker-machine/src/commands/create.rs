@@ -280,11 +280,6 @@ fn driver_options(flag_defs: &[Flag], parsed: &flags::Parsed) -> DriverOptions {
         };
         opts.insert(key, value);
     }
-    // The original's drivers saw every flag; the boot2docker ones refuse this one.
-    opts.insert(
-        "engine-install-url",
-        FlagValue::String(parsed.string("engine-install-url")),
-    );
     opts
 }
 
