@@ -263,8 +263,9 @@ fn query_host(host: &Host, docker_host: &str, deadline: Instant, query_docker: b
     }
 }
 
+/// The plugin driver turns a plugin's "Host is not running" into the type where it arrives.
 fn is_host_not_running(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.is::<HostNotRunning>()) || e.to_string() == HostNotRunning.to_string()
+    e.chain().any(|c| c.is::<HostNotRunning>())
 }
 
 /// The swarm master's address (the original's default when none is stored).
