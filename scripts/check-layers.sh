@@ -24,7 +24,7 @@ declare -A RANK=(
   [host]=8
   [migrate]=9
   [store]=10
-  [create]=11 [remove]=11 [listing]=11
+  [create]=11 [remove]=11 [listing]=11 [dockercontext]=11
 )
 
 # The modules a lib.rs or mod.rs declares.

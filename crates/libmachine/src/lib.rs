@@ -4,6 +4,7 @@
 //! * [`host`] and [`options`]: a machine and its stored options
 //! * [`listing`]: the machines of the store as `ls` and `active` show them
 //! * [`create`] and [`remove`]: the create and rm flows
+//! * [`dockercontext`]: a docker context for each machine
 //! * [`drivers`]: the driver trait, registry and drivers
 //! * [`mcnflag`]: flag definitions shared by the CLI and the drivers
 //! * [`jsonfmt`]: JSON as Go writes it
@@ -17,6 +18,7 @@ pub mod cidata;
 pub mod cloud;
 pub mod create;
 pub mod dockerclient;
+pub mod dockercontext;
 pub mod download;
 pub mod drivers;
 pub mod fsutil;

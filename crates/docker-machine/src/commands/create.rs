@@ -256,6 +256,7 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
     };
     libmachine::create::create(store, &mut host, &opts)
         .map_err(|e| CmdError::with_code(e.code, e.message))?;
+    libmachine::dockercontext::sync_or_warn(store, &host);
     libmachine::info!(
         "To see how to connect your Docker Client to the Docker Engine running on this virtual machine, run: {} env {name}",
         ctx.argv0

@@ -5,7 +5,7 @@ use libmachine::Host;
 
 pub fn start() -> Command {
     super::simple("start", "Start a machine", super::DESC_MANY, |ctx| {
-        run(ctx, Host::start)?;
+        super::for_each_machine_synced(ctx, &super::target_names(ctx)?, Host::start)?;
         libmachine::info!("Started machines may have new IP addresses. You may need to re-run the `docker-machine env` command.");
         Ok(())
     })
@@ -25,7 +25,7 @@ pub fn kill() -> Command {
 
 pub fn restart() -> Command {
     super::simple("restart", "Restart a machine", super::DESC_MANY, |ctx| {
-        run(ctx, Host::restart)?;
+        super::for_each_machine_synced(ctx, &super::target_names(ctx)?, Host::restart)?;
         libmachine::info!("Restarted machines may have new IP addresses. You may need to re-run the `docker-machine env` command.");
         Ok(())
     })

@@ -23,6 +23,7 @@ mod scp;
 mod ssh;
 mod status;
 mod url;
+mod use_context;
 mod version;
 
 /// Every command, in the order the app help lists them.
@@ -48,6 +49,7 @@ pub fn all(argv0: &str) -> Vec<Command> {
         lifecycle::stop(),
         provision::upgrade(),
         url::command(),
+        use_context::command(),
         version::command(),
     ]
 }
@@ -141,6 +143,21 @@ pub fn for_each_machine<T: Send>(
     } else {
         Err(CmdError::new(errors.join("\n")))
     }
+}
+
+/// [`for_each_machine`] for an action that may move the machine's Docker endpoint or
+/// change its certificates: each machine's docker context is brought up to date after it
+/// (a failure there is a warning, never the command's).
+pub fn for_each_machine_synced(
+    ctx: &Context,
+    names: &[String],
+    action: fn(&mut Host) -> anyhow::Result<()>,
+) -> Result<Vec<()>, CmdError> {
+    for_each_machine(ctx, names, |host| {
+        action(host)?;
+        libmachine::dockercontext::sync_or_warn(&ctx.store, host);
+        Ok(())
+    })
 }
 
 /// A command that takes no flags and the given description.

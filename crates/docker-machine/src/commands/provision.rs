@@ -19,13 +19,13 @@ pub fn upgrade() -> Command {
 /// A full provisioning run on each machine, then the TLS check.
 fn action(ctx: &Context) -> Result<(), CmdError> {
     let names = super::target_names(ctx)?;
-    super::for_each_machine(ctx, &names, Host::provision)?;
+    super::for_each_machine_synced(ctx, &names, Host::provision)?;
     Ok(())
 }
 
 /// Upgrade the Docker packages installed on each machine and restart the daemon.
 fn upgrade_action(ctx: &Context) -> Result<(), CmdError> {
     let names = super::target_names(ctx)?;
-    super::for_each_machine(ctx, &names, Host::upgrade)?;
+    super::for_each_machine_synced(ctx, &names, Host::upgrade)?;
     Ok(())
 }

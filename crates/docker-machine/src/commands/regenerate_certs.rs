@@ -2,6 +2,7 @@
 
 use crate::cli::{CmdError, Command, Context};
 use libmachine::mcnflag::Flag;
+use libmachine::Host;
 
 pub fn command() -> Command {
     Command {
@@ -54,6 +55,6 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
             done.push(key);
         }
     }
-    super::for_each_machine(ctx, &names, |host| host.regenerate_certs())?;
+    super::for_each_machine_synced(ctx, &names, Host::regenerate_certs)?;
     Ok(())
 }

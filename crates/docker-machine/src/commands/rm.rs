@@ -41,7 +41,11 @@ fn action(ctx: &Context) -> Result<(), CmdError> {
     let errors: Vec<String> = ctx
         .args
         .iter()
-        .filter_map(|name| libmachine::remove::remove(&ctx.store, name, force).err())
+        .filter_map(|name| {
+            let removed = libmachine::remove::remove(&ctx.store, name, force);
+            libmachine::dockercontext::remove_or_warn(&ctx.store, name);
+            removed.err()
+        })
         .map(|e| e.to_string())
         .collect();
     if !errors.is_empty() {

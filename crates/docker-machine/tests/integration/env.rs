@@ -28,7 +28,9 @@ const HINT_FIRST: &str = "Run this command to configure your shell: ";
 fn dm(store: &Path) -> Command {
     let mut c = Command::new(BIN);
     clean_env(&mut c);
-    c.arg("-s").arg(store);
+    c.arg("-s")
+        .arg(store)
+        .env("DOCKER_CONFIG", crate::support::docker_config_of(store));
     c
 }
 

@@ -25,7 +25,8 @@ fn dm_cmd(store: &Path, plugins: &Path) -> Command {
     }
     cmd.env("MACHINE_STORAGE_PATH", store)
         .env("PATH", path_with(plugins))
-        .env("FAKE_PLUGIN_LOG", log_path(store));
+        .env("FAKE_PLUGIN_LOG", log_path(store))
+        .env("DOCKER_CONFIG", crate::support::docker_config_of(store));
     cmd
 }
 

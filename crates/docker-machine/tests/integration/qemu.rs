@@ -7,7 +7,9 @@ use std::path::Path;
 
 fn dm(store: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_docker-machine"));
-    cmd.env("MACHINE_STORAGE_PATH", store).env("USER", "tester");
+    cmd.env("MACHINE_STORAGE_PATH", store)
+        .env("USER", "tester")
+        .env("DOCKER_CONFIG", crate::support::docker_config_of(store));
     cmd
 }
 

@@ -141,6 +141,9 @@ fn vm_generic_end_to_end() {
         docker("docker ps; docker load -i \"$BUSYBOX\"; docker run --rm busybox echo hello world");
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.lines().any(|l| l == "hello world"), "{out:?}");
+    // The docker context create wrote reaches the same daemon.
+    let out = docker_with_contexts(&store, "docker --context g1 ps");
+    assert_eq!(out.code, 0, "docker --context g1: {out:?}");
 
     // ssh passes the remote status through; scp round trip.
     let out = dm(&store, &["ssh", "g1", "--", "exit", "3"]);
@@ -276,6 +279,9 @@ fn vm_generic_end_to_end() {
     );
     let out = docker("docker ps");
     assert_eq!(out.code, 0, "with the new CA: {out:?}");
+    // The context follows the new CA and client certificate (its old copies would fail).
+    let out = docker_with_contexts(&store, "docker --context g1 ps");
+    assert_eq!(out.code, 0, "docker --context g1 with the new CA: {out:?}");
 
     // Failing creates: clear one-line errors naming the step, within the bounded wait.
     let t = Instant::now();
@@ -398,6 +404,8 @@ fn vm_generic_end_to_end() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.contains("Successfully removed g1"), "{out:?}");
     assert!(!mdir.exists());
+    let out = docker_with_contexts(&store, "docker context inspect g1");
+    assert_ne!(out.code, 0, "the context goes with the machine: {out:?}");
     let out = vm.ssh(
         "test ! -e /etc/docker/server.pem && test ! -e /etc/docker/server-key.pem && test ! -e /etc/docker/ca.pem \
          && test ! -e /etc/systemd/system/docker.service.d/10-machine.conf && systemctl is-active docker && sudo docker version >/dev/null && echo clean",

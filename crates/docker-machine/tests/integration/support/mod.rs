@@ -80,8 +80,16 @@ pub fn dm_cmd(store: &Path) -> Command {
     ] {
         cmd.env_remove(var);
     }
-    cmd.env("MACHINE_STORAGE_PATH", store);
+    cmd.env("MACHINE_STORAGE_PATH", store)
+        .env("DOCKER_CONFIG", docker_config_of(store));
     cmd
+}
+
+/// The docker CLI configuration a test's store goes with (inside it, so it goes with the
+/// store's temporary folder, never the user's `~/.docker`): the machines' docker contexts
+/// are written there.
+pub fn docker_config_of(store: &Path) -> PathBuf {
+    store.join("docker-config")
 }
 
 /// The binary with nothing of the caller's environment but PATH: HOME is the store and
@@ -92,6 +100,7 @@ pub fn isolated_cmd(store: &Path) -> Command {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", store)
         .env("MACHINE_STORAGE_PATH", store)
+        .env("DOCKER_CONFIG", docker_config_of(store))
         .env("USER", "tester");
     cmd
 }
@@ -283,6 +292,26 @@ pub fn docker_on(store: &Path, machine: &str, busybox: &Path, script: &str) -> O
         .env("BUSYBOX", busybox));
     eprintln!(
         "[vm test] docker: {script} -> exit {} in {:.1} s",
+        out.code, out.secs
+    );
+    out
+}
+
+/// Run `script` in bash with the docker CLI of the store's docker configuration
+/// ([`docker_config_of`]: the contexts docker-machine wrote), no `DOCKER_*` of the caller.
+pub fn docker_with_contexts(store: &Path, script: &str) -> Out {
+    let mut cmd = Command::new("bash");
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("DOCKER_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = run(cmd
+        .arg("-c")
+        .arg(script)
+        .env("DOCKER_CONFIG", docker_config_of(store)));
+    eprintln!(
+        "[docker] {script} -> exit {} in {:.1} s",
         out.code, out.secs
     );
     out
