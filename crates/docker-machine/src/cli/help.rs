@@ -18,7 +18,8 @@ pub fn app_help(app_name: &str, flags: &[Flag], commands: &[Command]) -> String 
         t.push_str("\n  ");
     }
     t.push_str("\nCommands:\n  ");
-    for c in commands {
+    // `__complete` (what the completion scripts call) is not for people.
+    for c in commands.iter().filter(|c| !c.name.starts_with("__")) {
         t.push_str(&format!("{}\t{}\n  ", c.name, c.usage));
     }
     t.push_str("help\tShows a list of commands or help for one command\n  ");

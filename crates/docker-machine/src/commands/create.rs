@@ -134,31 +134,6 @@ fn shared_flags() -> Vec<Flag> {
     ]
 }
 
-/// The driver named anywhere in argv (`-d X`, `--driver X`, `-d=X`, `--driver=X`, and the
-/// one-dash `-driver` Go also accepts), else `MACHINE_DRIVER`, else the default.
-fn driver_name_from(args: &[String]) -> String {
-    let names = ["-d", "--driver", "-driver"];
-    for (i, arg) in args.iter().enumerate() {
-        if arg == "--" {
-            break;
-        }
-        if names.contains(&arg.as_str()) {
-            if let Some(v) = args.get(i + 1) {
-                return v.clone();
-            }
-        }
-        if let Some((flag, value)) = arg.split_once('=') {
-            if names.contains(&flag) {
-                return value.to_string();
-            }
-        }
-    }
-    match std::env::var("MACHINE_DRIVER") {
-        Ok(d) if !d.is_empty() => d,
-        _ => drivers::default_driver().to_string(),
-    }
-}
-
 /// The flags `create` accepts with a driver: shared ones and the driver's, sorted by
 /// their help line as the original sorted them.
 fn all_flags(driver: &CreateDriver) -> Vec<Flag> {
@@ -169,7 +144,7 @@ fn all_flags(driver: &CreateDriver) -> Vec<Flag> {
 }
 
 fn action(ctx: &Context) -> Result<(), CmdError> {
-    let driver_name = driver_name_from(&ctx.args);
+    let driver_name = super::driver_name_from(&ctx.args);
     // A plugin is started here (to learn its flags) and closed when `spec` is dropped.
     let spec = CreateDriver::find(&driver_name).map_err(CmdError::from)?;
     let cmd = command(&ctx.argv0);

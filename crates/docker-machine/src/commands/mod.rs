@@ -8,6 +8,7 @@ use std::io::{BufRead, Write};
 use std::time::Duration;
 
 mod active;
+mod completion;
 mod config;
 mod create;
 mod env;
@@ -30,6 +31,7 @@ mod version;
 pub fn all(argv0: &str) -> Vec<Command> {
     vec![
         active::command(),
+        completion::command(),
         config::command(),
         create::command(argv0),
         env::command(),
@@ -51,6 +53,7 @@ pub fn all(argv0: &str) -> Vec<Command> {
         url::command(),
         use_context::command(),
         version::command(),
+        completion::complete_command(),
     ]
 }
 
@@ -79,6 +82,31 @@ pub fn target_names(ctx: &Context) -> Result<Vec<String>, CmdError> {
         Ok(vec![target_name(ctx)?])
     } else {
         Ok(ctx.args.clone())
+    }
+}
+
+/// The driver named anywhere in argv (`-d X`, `--driver X`, `-d=X`, `--driver=X`, and the
+/// one-dash `-driver` Go also accepts), else `MACHINE_DRIVER`, else the default.
+pub fn driver_name_from(args: &[String]) -> String {
+    let names = ["-d", "--driver", "-driver"];
+    for (i, arg) in args.iter().enumerate() {
+        if arg == "--" {
+            break;
+        }
+        if names.contains(&arg.as_str()) {
+            if let Some(v) = args.get(i + 1) {
+                return v.clone();
+            }
+        }
+        if let Some((flag, value)) = arg.split_once('=') {
+            if names.contains(&flag) {
+                return value.to_string();
+            }
+        }
+    }
+    match std::env::var("MACHINE_DRIVER") {
+        Ok(d) if !d.is_empty() => d,
+        _ => libmachine::drivers::default_driver().to_string(),
     }
 }
 

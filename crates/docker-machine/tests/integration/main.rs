@@ -7,6 +7,7 @@
 mod support;
 
 mod cli;
+mod completion;
 mod contexts;
 mod ec2_cli;
 mod env;
