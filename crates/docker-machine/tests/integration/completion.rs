@@ -5,8 +5,9 @@
 //! too), and machine names from the store (`MACHINE_STORAGE_PATH`, `-s`).
 //!
 //! bash is driven through its completion function with COMP_LINE/COMP_WORDS set as
-//! readline sets them; zsh through its completion function with `compadd` and `_files`
-//! capturing what it offers (no terminal needed); fish through `complete -C`, its own
+//! readline sets them; zsh twice: its completion function alone with `compadd` and
+//! `_files` capturing what it offers, and the whole completion system (compinit, TAB) in
+//! a pseudo-terminal through zsh/zpty; fish through `complete -C`, its own
 //! non-interactive completion. PowerShell cannot run here (no pwsh package is reachable):
 //! its script is checked for what it must contain, and the calls it makes are made to
 //! the binary directly.
@@ -123,11 +124,12 @@ fn bash_completes_from_the_tables_and_the_store() {
         t 'docker-machine create --driver=' docker-machine create --driver =
         t 'docker-machine create -d generic --generic-ssh-p' docker-machine create -d generic --generic-ssh-p
         t 'docker-machine ssh web1 ' docker-machine ssh web1 ''
+        t "docker-machine -s ${OTHER// /\\ } ip " docker-machine -s "${OTHER// /\\ }" ip ''
         t 'docker-machine completion ' docker-machine completion ''
     "#;
     let out = w.shell("bash", &["-c", script]);
     let b = blocks(&out.stdout);
-    assert_eq!(b.len(), 12, "{out:?}");
+    assert_eq!(b.len(), 13, "{out:?}");
     assert_eq!(b[0], ["complete -F _docker_machine docker-machine"]);
     assert!(
         has(
@@ -147,7 +149,8 @@ fn bash_completes_from_the_tables_and_the_store() {
     assert!(has(&b[8], &["=generic", "=none"]), "{b:?}");
     assert_eq!(b[9], ["--generic-ssh-port"]);
     assert_eq!(b[10], ["compopt -o default"]);
-    assert_eq!(b[11], ["bash", "zsh", "fish", "powershell"]);
+    assert_eq!(b[11], ["far"], "a backslash-escaped store path");
+    assert_eq!(b[12], ["bash", "zsh", "fish", "powershell"]);
 }
 
 #[test]
@@ -185,6 +188,60 @@ fn zsh_completes_from_the_tables_and_the_store() {
     assert_eq!(b[6], ["--driver=hetzner"]);
     assert_eq!(b[7], [":files"]);
     assert_eq!(b[8], ["db", "web1", "web2"]);
+}
+
+/// Drives an interactive zsh in a pseudo-terminal (zsh/zpty): compinit, the completion
+/// script, then TAB after each line given. Prints every match the completion system was
+/// given (a `compadd` wrapper that then calls the real one), `--` after each line.
+const ZPTY_DRIVER: &str = r#"# Drives an interactive zsh in a pseudo-terminal: compinit, the completion script, then
+# TAB after each line given; prints what the completion system was offered, `--` after each.
+zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z 'PS1=""; unsetopt zle_bell 2>/dev/null; autoload -Uz compinit; compinit -u -D'
+zpty -w z 'source "$SCRIPT"'
+# Every match the completion system is given, printed to the terminal between << >>.
+zpty -w z 'compadd() { if [[ -n ${@[(r)-(O|A|D)]} ]]; then builtin compadd "$@"; return; fi; local -a __h; local __x; builtin compadd -A __h "$@"; for __x in "${__h[@]}"; do print -r -- "<<$__x>>" >/dev/tty; done; builtin compadd "$@"; }'
+zpty -w z 'echo RE""ADY'
+zpty -r z out '*READY*'
+for line in "$@"; do
+    zpty -w -n z "$line"$'\t'
+    zpty -w z $'\x15echo DO""NE'
+    zpty -r z out '*DONE*'
+    print -r -- "$out" | tr -d '\r' | grep -o '<<[^>]*>>' | sed 's/^<<//; s/>>$//'
+    print -- --
+done
+zpty -d z
+"#;
+
+#[test]
+fn zsh_completion_system_in_a_pseudo_terminal() {
+    let w = world();
+    let driver = w.store.join("zpty-driver.zsh");
+    fs::write(&driver, ZPTY_DRIVER).unwrap();
+    let other = w.other_store.to_str().unwrap().replace(' ', "\\ ");
+    let lines = [
+        "docker-machine ".to_string(),
+        "docker-machine ls --f".into(),
+        "docker-machine rm web1 ".into(),
+        format!("docker-machine -s {other} env "),
+        "docker-machine create -d none --u".into(),
+        "docker-machine create --driver=gen".into(),
+    ];
+    let mut args = vec!["-f".to_string(), driver.to_string_lossy().into_owned()];
+    args.extend(lines);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = w.shell("zsh", &args);
+    let b = blocks(&out.stdout);
+    assert_eq!(b.len(), 6, "{out:?}");
+    assert!(
+        has(&b[0], &["active", "create", "use", "completion", "help"]),
+        "{b:?}"
+    );
+    assert_eq!(b[1], ["--filter", "--format"], "{out:?}");
+    assert_eq!(b[2], ["db", "web2"], "{out:?}");
+    assert_eq!(b[3], ["far"], "{out:?}");
+    assert_eq!(b[4], ["--url"], "{out:?}");
+    assert_eq!(b[5], ["--driver=generic"], "{out:?}");
 }
 
 #[test]

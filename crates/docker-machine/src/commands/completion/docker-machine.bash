@@ -18,7 +18,12 @@ _docker_machine() {
     ((${#words[@]})) || return
     for i in "${!words[@]}"; do
         word=${words[i]}
-        [[ $word == \"*\" || $word == \'*\' ]] && words[i]=${word:1:${#word}-2}
+        if [[ $word == \"*\" || $word == \'*\' ]]; then
+            word=${word:1:${#word}-2}
+        else
+            word=${word//\\ / }
+        fi
+        words[i]=$word
     done
     cur=${words[-1]}
     local IFS=$'\n'

@@ -9,7 +9,9 @@ Register-ArgumentCompleter -Native -CommandName 'docker-machine', 'docker-machin
     $words = @($commandAst.CommandElements |
         Where-Object { $_.Extent.EndOffset -le $cursorPosition } |
         Select-Object -Skip 1 |
-        ForEach-Object { $_.ToString() })
+        ForEach-Object {
+            if ($_ -is [System.Management.Automation.Language.StringConstantExpressionAst]) { $_.Value } else { $_.ToString() }
+        })
     if ($wordToComplete -ne '' -and $words.Count -gt 0) {
         $words = @($words | Select-Object -SkipLast 1)
     }

@@ -8,7 +8,8 @@
 _docker_machine() {
     local -a out candidates descriptions
     local line
-    out=("${(@f)$(docker-machine __complete "${(@)words[2,CURRENT-1]}" "cur:${words[CURRENT]}" 2>/dev/null)}")
+    # The words as typed, unquoted (`-s my\ store` names the store `my store`).
+    out=("${(@f)$(docker-machine __complete "${(@Q)words[2,CURRENT-1]}" "cur:${(Q)words[CURRENT]}" 2>/dev/null)}")
     if [[ ${out[1]} == ":files" ]]; then
         _files
         return
