@@ -41,6 +41,9 @@ const DOCKER_DEFAULT: &str = "default";
 pub enum ContextError {
     #[error("{0}")]
     Io(String),
+    /// The machine gave no Docker URL (not running, no endpoint).
+    #[error("{0}")]
+    Machine(String),
     /// Every name the machine could use belongs to a context the user made.
     #[error("the context name(s) {} belong to contexts docker-machine did not make", .0.join(", "))]
     NamesTaken(Vec<String>),
@@ -323,7 +326,7 @@ pub fn sync(
     let url = host
         .driver
         .url()
-        .map_err(|e| ContextError::Io(format!("{e:#}")))?;
+        .map_err(|e| ContextError::Machine(format!("{e:#}")))?;
     if url.is_empty() {
         return Ok(None);
     }
@@ -354,7 +357,7 @@ pub fn use_machine(
     let name = match sync(contexts, store, host) {
         Ok(Some(name)) => name,
         Ok(None) => {
-            return Err(ContextError::Io(format!(
+            return Err(ContextError::Machine(format!(
                 "machine {:?} has no Docker endpoint",
                 host.name
             )))

@@ -180,12 +180,13 @@ pub fn for_each_machine_synced(
     ctx: &Context,
     names: &[String],
     action: fn(&mut Host) -> anyhow::Result<()>,
-) -> Result<Vec<()>, CmdError> {
+) -> Result<(), CmdError> {
     for_each_machine(ctx, names, |host| {
         action(host)?;
         libmachine::dockercontext::sync_or_warn(&ctx.store, host);
         Ok(())
     })
+    .map(drop)
 }
 
 /// A command that takes no flags and the given description.
