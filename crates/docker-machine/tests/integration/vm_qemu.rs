@@ -285,16 +285,23 @@ fn vm_qemu_lifecycle() {
     assert_eq!(ls_row(&store, "q1")[..4], ["q1", "-", "qemu", "Stopped"]);
     assert!(qemu_processes(&q1_dir).is_empty());
 
-    // start while something else holds the SSH port: new ports, Docker works again.
+    // start while something else holds the SSH and Docker ports: new ports, Docker works
+    // again, through env and through the machine's docker context (which follows the port).
     let squatter =
         std::net::TcpListener::bind(("127.0.0.1", u16::try_from(ssh1).unwrap())).unwrap();
+    let docker_squatter =
+        std::net::TcpListener::bind(("127.0.0.1", u16::try_from(docker1).unwrap())).unwrap();
     let t = Instant::now();
     let out = dm_timed(&store, &["start", "q1"]);
     phase("start (port taken)", t);
     drop(squatter);
+    drop(docker_squatter);
     assert_eq!(out.code, 0, "{out:?}");
-    let (ssh1b, _) = ports(&store, "q1");
+    let (ssh1b, docker1b) = ports(&store, "q1");
     assert_ne!(ssh1b, ssh1, "a taken port is replaced");
+    assert_ne!(docker1b, docker1, "a taken port is replaced");
+    let out = docker_with_contexts(&store, "docker --context q1 ps");
+    assert_eq!(out.code, 0, "the context follows the new port: {out:?}");
     assert_eq!(ls_row(&store, "q1")[3], "Running");
     let out = docker("docker run --rm busybox echo after start");
     assert_eq!(out.code, 0, "{out:?}");
@@ -320,10 +327,14 @@ fn vm_qemu_lifecycle() {
     assert_eq!(out.code, 0, "{out:?}");
     let out = docker("docker run --rm busybox echo after regenerate");
     assert_eq!(out.code, 0, "{out:?}");
+    let out = docker_with_contexts(&store, "docker --context q1 ps");
+    assert_eq!(out.code, 0, "after regenerate-certs: {out:?}");
 
     // rm: the VM and its folder are gone.
     let out = dm(&store, &["rm", "-y", "q1"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(!store.join("machines/q1").exists());
     assert!(qemu_processes(&store_s).is_empty(), "no QEMU process left");
+    let out = docker_with_contexts(&store, "docker context inspect q1");
+    assert_ne!(out.code, 0, "the context goes with the machine: {out:?}");
 }
