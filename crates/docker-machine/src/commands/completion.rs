@@ -148,8 +148,9 @@ pub fn complete(argv0: &str, before: &[String], cur: &str) -> Completion {
     };
     let mut flags = cmd.flags.clone();
     if cmd.name == "create" {
-        if let Some(spec) = drivers::find(&super::driver_name_from(rest)) {
-            flags.extend((spec.create_flags)());
+        // As `create` learns them: from the registry, or by asking the plugin.
+        if let Ok(driver) = drivers::CreateDriver::find(&super::driver_name_from(rest)) {
+            flags.extend(driver.create_flags());
         }
     }
     flags.push(Flag::bool("help, h", "", "show help"));

@@ -314,6 +314,30 @@ fn powershell_script_and_the_calls_it_makes() {
     assert_eq!(ask(&["scp", "cur:"]), ":files\n");
 }
 
+/// `create -d PLUGIN` completes the plugin's own flags, asked from the plugin as
+/// `create` asks them (the Go-built test plugin); a missing plugin, the shared flags.
+#[test]
+fn create_completes_a_plugins_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = go_plugin_dir();
+    let out = run(isolated_cmd(tmp.path())
+        .env("PATH", path_with(&plugins))
+        .args(["__complete", "create", "-d", "fake", "cur:--fake-ssh-"]));
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stdout,
+        "--fake-ssh-port\tSSH port of the fake machine\n\
+         --fake-ssh-user\tSSH user\n\
+         --fake-ssh-key\tSSH private key to copy into the machine directory\n"
+    );
+    let out = run(isolated_cmd(tmp.path())
+        .env("PATH", path_with(&plugins))
+        .args(["__complete", "create", "-d", "nosuchdriver", "cur:--"]));
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("--engine-install-url\t"), "{out:?}");
+    assert!(!out.stdout.contains("--fake-"), "{out:?}");
+}
+
 #[test]
 fn completion_needs_one_known_shell() {
     let tmp = tempfile::tempdir().unwrap();
