@@ -16,7 +16,8 @@
 //! Crash safety: every file is written atomically, the TLS files before `meta.json` (the
 //! context exists for docker once `meta.json` does), and removal deletes `meta.json`'s
 //! folder first. A kill in between leaves a context pointing at the old files or an
-//! orphan TLS folder, both repaired by the next write of that context.
+//! orphan TLS folder, both repaired by the next write of that context, which also sweeps
+//! the temp files of a write killed before its rename.
 
 use crate::fsutil;
 use crate::host::connection::ClientTlsFiles;
@@ -33,6 +34,9 @@ use std::path::{Path, PathBuf};
 pub const PREFIX: &str = "machine-";
 /// `Metadata.Description` of the contexts docker-machine writes (`docker context ls`).
 pub const DESCRIPTION: &str = "created by docker-machine";
+/// Older temp files than this in a context's folders are a killed write's: no write of a
+/// context takes that long (writers of one machine's context hold its machine lock).
+const ORPHAN_AGE: std::time::Duration = std::time::Duration::from_secs(60);
 /// The context docker reserves for its own default endpoint.
 const DOCKER_DEFAULT: &str = "default";
 
@@ -188,6 +192,8 @@ impl ContextStore {
         };
         let tls_dir = self.tls_dir(&name).join("docker");
         create_dir(&tls_dir, 0o700)?;
+        // A temp file a killed write left would show in `docker context inspect`.
+        fsutil::sweep_orphans(&tls_dir, ORPHAN_AGE);
         for (file, source) in [
             ("ca.pem", &endpoint.tls.ca),
             ("cert.pem", &endpoint.tls.cert),
@@ -208,6 +214,7 @@ impl ContextStore {
         if self.meta(&name).ok().flatten().as_ref() != Some(&meta) {
             let meta_dir = self.meta_dir(&name);
             create_dir(&meta_dir, 0o755)?;
+            fsutil::sweep_orphans(&meta_dir, ORPHAN_AGE);
             let path = meta_dir.join("meta.json");
             let data = crate::jsonfmt::to_vec_compact(&meta).expect("JSON of strings");
             fsutil::write_atomic(&path, &data, 0o644).map_err(|e| io_error("write", &path, &e))?;

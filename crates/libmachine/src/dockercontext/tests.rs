@@ -265,3 +265,32 @@ fn sync_follows_the_machine_and_use_keeps_a_stopped_machines_context() {
     assert!(use_machine(&s.contexts, &s.store, &other).is_err());
     assert_eq!(s.contexts.current().unwrap(), Some("dev".into()));
 }
+
+#[test]
+fn a_killed_writes_temp_files_are_swept() {
+    let s = setup();
+    let owner = s.owner("dev");
+    s.contexts
+        .write(&owner, &s.endpoint("tcp://127.0.0.1:1"))
+        .unwrap();
+    let tls = s.contexts.tls_dir("dev").join("docker");
+    let orphan = tls.join("ca.pem.tmpAb12Cd");
+    fs::write(&orphan, "half").unwrap();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    fs::File::options()
+        .write(true)
+        .open(&orphan)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    s.contexts
+        .write(&owner, &s.endpoint("tcp://127.0.0.1:2"))
+        .unwrap();
+    assert!(!orphan.exists());
+    let mut names: Vec<_> = fs::read_dir(&tls)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["ca.pem", "cert.pem", "key.pem"]);
+}
