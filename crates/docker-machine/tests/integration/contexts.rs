@@ -208,9 +208,9 @@ fn contexts_with_the_real_docker_cli() {
     drop(daemon);
 }
 
-/// Without `DOCKER_CONFIG` the contexts go to `~/.docker`; a machine without one (made by
-/// 0.16.2) gets it from `use`; a context folder that cannot be written is a warning, never
-/// a failed create or rm.
+/// Without `DOCKER_CONFIG` the contexts go to `~/.docker`, with no docker CLI on PATH; a
+/// machine without one (made by 0.16.2) gets it from `use`; a context folder that cannot
+/// be written is a warning, never a failed create or rm.
 #[test]
 fn contexts_follow_home_and_never_fail_a_command() {
     let tmp = tempfile::tempdir().unwrap();
@@ -218,7 +218,10 @@ fn contexts_follow_home_and_never_fail_a_command() {
     let store = home.join("store");
     let dm_home = |args: &[&str]| {
         let mut cmd = isolated_cmd(&store);
-        cmd.env_remove("DOCKER_CONFIG").env("HOME", &home);
+        // Nothing on PATH: the docker CLI is not needed to write contexts.
+        cmd.env_remove("DOCKER_CONFIG")
+            .env("HOME", &home)
+            .env("PATH", "/nonexistent");
         run(cmd.args(args))
     };
     let out = dm_home(&[
