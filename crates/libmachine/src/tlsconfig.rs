@@ -33,9 +33,7 @@ pub fn provider() -> Arc<CryptoProvider> {
 pub fn load_certs(path: &Path) -> cert::Result<Vec<CertificateDer<'static>>> {
     let certs = certs_from_pem(&read_file(path)?);
     if certs.is_empty() {
-        return Err(CertError(
-            "tls: failed to find any PEM data in certificate input".into(),
-        ));
+        return Err(CertError::NoCertificateInPem);
     }
     Ok(certs.into_iter().map(CertificateDer::from).collect())
 }
@@ -56,28 +54,28 @@ pub fn client_config(
     let mut roots = RootCertStore::empty();
     let ca_certs = certs_from_pem(&read_file(ca_pem_path)?);
     if ca_certs.is_empty() {
-        return Err(CertError("There was an error reading certificate".into()));
+        return Err(CertError::NoCaCertificate);
     }
     for der in ca_certs {
-        roots.add(CertificateDer::from(der)).map_err(|e| {
-            CertError(format!(
-                "Error reading CA certificate {}: {e}",
-                ca_pem_path.display()
-            ))
-        })?;
+        roots
+            .add(CertificateDer::from(der))
+            .map_err(|e| CertError::CaRejected {
+                path: ca_pem_path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
     }
     let chain = load_certs(cert_path)?;
     let key = load_private_key(key_path)?;
     let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
-        .map_err(|e| CertError(format!("tls: {e}")))?;
+        .map_err(|e| CertError::TlsConfig(e.to_string()))?;
     ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| CertError(format!("tls: {e}")))?
+        .map_err(|e| CertError::TlsConfig(e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(GoWordedVerifier { inner: webpki }))
         .with_client_auth_cert(chain, key)
-        .map_err(|e| CertError(format!("tls: {e}")))
+        .map_err(|e| CertError::TlsConfig(e.to_string()))
 }
 
 /// The standard WebPKI verifier; only the wording of a name mismatch changes, to Go's
