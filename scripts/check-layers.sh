@@ -13,7 +13,7 @@ declare -A RANK=(
   [log]=0 [testpoint]=0
   [fsutil]=1 [gourl]=1 [jsonfmt]=1 [state]=1 [mcnflag]=1 [options]=1 [shell]=1 [gob]=1
   [runner]=1
-  [template]=2 [download]=2
+  [template]=2 [download]=2 [dial]=2
   # certificates, then what speaks to a machine
   [cert]=3
   [ssh]=4 [tlsconfig]=4

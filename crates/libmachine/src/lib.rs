@@ -16,6 +16,7 @@ pub mod cert;
 pub mod cidata;
 pub mod cloud;
 pub mod create;
+pub mod dial;
 pub mod dockerclient;
 pub mod download;
 pub mod drivers;

@@ -6,6 +6,7 @@
 //! aws-lc-rs provider is passed explicitly (no process-wide default is needed).
 
 use crate::cert::{self, certs_from_pem, private_key_from_pem, read_file, CertError};
+use crate::dial::DialError;
 use crate::fsutil::go_reason;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -16,7 +17,7 @@ use rustls::{
     OtherError, RootCertStore, SignatureScheme,
 };
 use std::io::{self, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -174,6 +175,9 @@ fn hostname_error_text(host: &str, ips: &[IpAddr], dns: &[String]) -> String {
     format!("x509: certificate is valid for {valid}, not {host}")
 }
 
+/// Go's `tls.DialWithDialer` running out of time.
+const DIAL_TIMED_OUT: &str = "tls: DialWithDialer timed out";
+
 /// The original's connection check: a TLS handshake with the daemon at `url`
 /// (`tcp://host:port`), the machine CA as sole root, server name = the URL's host.
 /// The error is what follows `...validating certificates for host "H:P": `, worded like Go's
@@ -202,34 +206,12 @@ pub fn check_connection(
         deadline
             .checked_duration_since(Instant::now())
             .filter(|d| !d.is_zero())
-            .ok_or_else(|| "tls: DialWithDialer timed out".to_string())
+            .ok_or_else(|| DIAL_TIMED_OUT.to_string())
     };
-
-    let addrs: Vec<SocketAddr> = (host.as_str(), port)
-        .to_socket_addrs()
-        .map_err(|_| format!("dial tcp: lookup {host}: no such host"))?
-        .collect();
-    let mut sock = None;
-    let mut first_err = None;
-    for addr in &addrs {
-        match TcpStream::connect_timeout(addr, remaining()?) {
-            Ok(s) => {
-                sock = Some((s, *addr));
-                break;
-            }
-            Err(e) => {
-                first_err.get_or_insert_with(|| dial_error(*addr, &e));
-            }
-        }
-    }
-    let (mut sock, _addr) = match sock {
-        Some(s) => s,
-        None => {
-            return Err(
-                first_err.unwrap_or_else(|| format!("dial tcp: lookup {host}: no such host"))
-            )
-        }
-    };
+    let mut sock = crate::dial::dial(&host, port, deadline).map_err(|e| match e {
+        DialError::Deadline => DIAL_TIMED_OUT.to_string(),
+        e => e.to_string(),
+    })?;
 
     let mut conn =
         ClientConnection::new(config, server_name.to_owned()).map_err(|e| tls_error_text(&e))?;
@@ -257,16 +239,6 @@ pub fn check_connection(
     let _ = conn.write_tls(&mut sock);
     let _ = sock.flush();
     Ok(())
-}
-
-/// A failed TCP connect, worded as Go's `net.Dial` (`dial tcp 1.2.3.4:2376: connect: connection refused`).
-pub fn dial_error(addr: SocketAddr, e: &io::Error) -> String {
-    let reason = match e.kind() {
-        io::ErrorKind::ConnectionRefused => "connect: connection refused".to_string(),
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => "i/o timeout".to_string(),
-        _ => format!("connect: {}", go_reason(e)),
-    };
-    format!("dial tcp {addr}: {reason}")
 }
 
 fn handshake_error(e: &io::Error) -> String {
