@@ -175,46 +175,63 @@ fn hostname_error_text(host: &str, ips: &[IpAddr], dns: &[String]) -> String {
     format!("x509: certificate is valid for {valid}, not {host}")
 }
 
-/// Go's `tls.DialWithDialer` running out of time.
-const DIAL_TIMED_OUT: &str = "tls: DialWithDialer timed out";
+/// Why the connection check's handshake failed, each worded as Go's `tls.DialWithDialer`
+/// and `net.Dial` word it (the text follows `...validating certificates for host "H:P": `).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandshakeError {
+    /// Our own CA, certificate or key cannot be used.
+    #[error(transparent)]
+    Config(#[from] CertError),
+    #[error(transparent)]
+    Url(crate::gourl::UrlError),
+    /// The URL has no usable address (`dial tcp: missing address`).
+    #[error("dial tcp: {0}")]
+    Address(crate::gourl::AddressError),
+    #[error("tls: invalid server name {0:?}")]
+    InvalidServerName(String),
+    #[error(transparent)]
+    Dial(DialError),
+    #[error("tls: DialWithDialer timed out")]
+    TimedOut,
+    /// The TLS exchange failed; the text is Go's for the same failure
+    /// (`x509: certificate signed by unknown authority`, `remote error: tls: ...`, `EOF`).
+    #[error("{0}")]
+    Tls(String),
+}
 
 /// The original's connection check: a TLS handshake with the daemon at `url`
 /// (`tcp://host:port`), the machine CA as sole root, server name = the URL's host.
-/// The error is what follows `...validating certificates for host "H:P": `, worded like Go's
-/// (`dial tcp 1.2.3.4:2376: connect: connection refused`,
-/// `x509: certificate signed by unknown authority`, ...).
 pub fn check_connection(
     url: &str,
     ca: &Path,
     cert: &Path,
     key: &Path,
     timeout: Duration,
-) -> Result<(), String> {
-    let config = Arc::new(client_config(ca, cert, key).map_err(|e| e.to_string())?);
-    // Address errors are net.Dial's (`dial tcp: missing address`); URL errors are url.Parse's.
+) -> Result<(), HandshakeError> {
+    let config = Arc::new(client_config(ca, cert, key)?);
     let (host, port) = crate::gourl::host_port(url).map_err(|e| match e {
-        crate::gourl::AddressError::Url(e) => e.to_string(),
-        e => format!("dial tcp: {e}"),
+        crate::gourl::AddressError::Url(e) => HandshakeError::Url(e),
+        e => HandshakeError::Address(e),
     })?;
     let server_name = match host.parse::<IpAddr>() {
         Ok(ip) => ServerName::IpAddress(ip.into()),
         Err(_) => ServerName::try_from(host.clone())
-            .map_err(|_| format!("tls: invalid server name {host:?}"))?,
+            .map_err(|_| HandshakeError::InvalidServerName(host.clone()))?,
     };
     let deadline = Instant::now() + timeout;
     let remaining = || {
         deadline
             .checked_duration_since(Instant::now())
             .filter(|d| !d.is_zero())
-            .ok_or_else(|| DIAL_TIMED_OUT.to_string())
+            .ok_or(HandshakeError::TimedOut)
     };
     let mut sock = crate::dial::dial(&host, port, deadline).map_err(|e| match e {
-        DialError::Deadline => DIAL_TIMED_OUT.to_string(),
-        e => e.to_string(),
+        DialError::Deadline => HandshakeError::TimedOut,
+        e => HandshakeError::Dial(e),
     })?;
 
     let mut conn =
-        ClientConnection::new(config, server_name.to_owned()).map_err(|e| tls_error_text(&e))?;
+        ClientConnection::new(config, server_name.to_owned()).map_err(|e| tls_failure(&e))?;
     while conn.is_handshaking() {
         let left = remaining()?;
         sock.set_read_timeout(Some(left)).ok();
@@ -231,7 +248,7 @@ pub fn check_connection(
         sock.set_read_timeout(Some(left)).ok();
         if let Ok(n) = conn.read_tls(&mut sock) {
             if n > 0 {
-                conn.process_new_packets().map_err(|e| tls_error_text(&e))?;
+                conn.process_new_packets().map_err(|e| tls_failure(&e))?;
             }
         }
     }
@@ -241,24 +258,27 @@ pub fn check_connection(
     Ok(())
 }
 
-fn handshake_error(e: &io::Error) -> String {
+fn tls_failure(e: &rustls::Error) -> HandshakeError {
+    HandshakeError::Tls(tls_error_text(e))
+}
+
+fn handshake_error(e: &io::Error) -> HandshakeError {
     if let Some(tls) = e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     {
-        return tls_error_text(tls);
+        return tls_failure(tls);
     }
     match e.kind() {
-        io::ErrorKind::UnexpectedEof => "EOF".to_string(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-            "tls: DialWithDialer timed out".to_string()
+        io::ErrorKind::UnexpectedEof => HandshakeError::Tls("EOF".to_string()),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => HandshakeError::TimedOut,
+        io::ErrorKind::ConnectionReset => {
+            HandshakeError::Tls("read: connection reset by peer".to_string())
         }
-        io::ErrorKind::ConnectionReset => "read: connection reset by peer".to_string(),
-        _ => go_reason(e),
+        _ => HandshakeError::Tls(go_reason(e)),
     }
 }
 
-/// A rustls error in the words Go's crypto/tls and crypto/x509 use where they differ.
 pub fn tls_error_text(e: &rustls::Error) -> String {
     match e {
         rustls::Error::InvalidCertificate(ce) => match ce {
