@@ -22,6 +22,12 @@ pub fn requests_sent() -> u64 {
     REQUESTS.load(Ordering::Relaxed)
 }
 
+/// Count a request sent outside an [`HttpClient`] (a login service's), for the
+/// benchmarks.
+pub fn count_request() {
+    REQUESTS.fetch_add(1, Ordering::Relaxed);
+}
+
 /// What one provider's API says about retrying: the error codes it uses, beside the
 /// HTTP status, for "slow down" and for a failure on its side. Status alone decides
 /// for providers that keep to HTTP (429, 5xx); AWS-style APIs also send codes with a
