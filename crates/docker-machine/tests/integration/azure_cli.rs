@@ -169,3 +169,45 @@ fn azure_cli_failed_create_leaves_nothing() {
     );
     assert_eq!(fake.resource_ids(), Vec::<String>::new());
 }
+
+/// Device code, as 0.16.2 printed it: the login service's message with the code and URL;
+/// the token is then cached for the next command.
+#[test]
+fn azure_cli_device_code_prints_the_code_and_caches_the_token() {
+    let fake = FakeArm::start(Config::default());
+    let c = fake.config();
+    let store = tempfile::tempdir().unwrap();
+    let s = store.path();
+    let out = dm(
+        s,
+        &fake,
+        &[
+            "create",
+            "-d",
+            "azure",
+            "--azure-subscription-id",
+            &c.subscription,
+            "--ssh-wait-timeout",
+            "1",
+            "dev1",
+        ],
+    );
+    assert_eq!(out.code, 1, "stops at SSH: {out:?}");
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        all.contains("Microsoft Azure: To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code FAKE1234 to authenticate."),
+        "{out:?}"
+    );
+    let cache = s.join(format!(
+        ".docker/machine/credentials/azure/{}.json",
+        c.tenant
+    ));
+    assert!(cache.exists(), "{out:?}");
+    let logins = fake.login_calls();
+    let out = dm(s, &fake, &["ls", "--format", "{{.Name}} {{.State}}"]);
+    assert_eq!(out.stdout, "dev1 Running\n", "{out:?}");
+    assert_eq!(fake.login_calls(), logins, "the cached token is used");
+    let out = dm(s, &fake, &["rm", "-y", "dev1"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(fake.resource_ids(), Vec::<String>::new());
+}
