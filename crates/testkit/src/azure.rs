@@ -85,6 +85,8 @@ pub struct Config {
     pub fail_operation: Option<(String, String, String)>,
     /// Token lifetime in seconds.
     pub token_lifetime: u64,
+    /// Resource providers not registered in the subscription (until a POST register).
+    pub unregistered: Vec<String>,
 }
 
 impl Default for Config {
@@ -105,6 +107,7 @@ impl Default for Config {
             unavailable_next: 0,
             fail_operation: None,
             token_lifetime: 3600,
+            unregistered: vec!["Microsoft.Compute".into()],
         }
     }
 }
@@ -132,6 +135,7 @@ struct World {
     tokens: HashMap<String, ()>,
     refresh_tokens: HashMap<String, ()>,
     device_codes: HashMap<String, u32>,
+    failures_used: Vec<(String, String, String)>,
     next_id: u64,
     arm_calls: u64,
     login_calls: u64,
@@ -465,7 +469,7 @@ fn handle(req: &Req, c: &Mutex<Config>, w: &Mutex<World>, base: &str) -> Resp {
             "The api-version query parameter (?api-version=) is required for all requests.",
         );
     };
-    arm(req, &segs, version, &cfg, &mut world, base)
+    arm(req, &segs, version, &mut cfg, &mut world, base)
 }
 
 fn login(req: &Req, rest: &str, c: &Mutex<Config>, w: &Mutex<World>, _base: &str) -> Resp {
@@ -607,8 +611,15 @@ fn api_version_for(provider: &str) -> &'static str {
     }
 }
 
-fn arm(req: &Req, segs: &[&str], version: &str, cfg: &Config, w: &mut World, base: &str) -> Resp {
-    let sub = &cfg.subscription;
+fn arm(
+    req: &Req,
+    segs: &[&str],
+    version: &str,
+    cfg: &mut Config,
+    w: &mut World,
+    base: &str,
+) -> Resp {
+    let sub = &cfg.subscription.clone();
     // /subscriptions/{sub}
     if segs.len() == 2 {
         if version != SUBSCRIPTIONS_API && version != "2015-11-01" && version != "2016-06-01" {
@@ -625,10 +636,27 @@ fn arm(req: &Req, segs: &[&str], version: &str, cfg: &Config, w: &mut World, bas
     }
     // /subscriptions/{sub}/providers/{ns}/register | /providers/{ns}/locations/{l}/operations/{id}
     if segs[2].eq_ignore_ascii_case("providers") {
-        if segs.len() == 5 && segs[4] == "register" {
+        if segs.len() == 5 && segs[4] == "register" && req.method == "POST" {
+            cfg.unregistered
+                .retain(|p| !p.eq_ignore_ascii_case(segs[3]));
             return resp(
                 200,
-                json!({"namespace": segs[3], "registrationState": "Registered"}),
+                json!({"namespace": segs[3], "registrationState": "Registering"}),
+            );
+        }
+        if segs.len() == 4 && req.method == "GET" {
+            let state = if cfg
+                .unregistered
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(segs[3]))
+            {
+                "NotRegistered"
+            } else {
+                "Registered"
+            };
+            return resp(
+                200,
+                json!({"namespace": segs[3], "registrationState": state}),
             );
         }
         if segs.len() == 8 && segs[6] == "operations" {
@@ -779,8 +807,13 @@ fn start_op(
 ) -> Vec<(String, String)> {
     w.next_id += 1;
     let op = format!("op-{}", w.next_id);
+    // A configured failure strikes once (the next operation on a matching resource).
     let failure = match &cfg.fail_operation {
-        Some((needle, code, msg)) if target.to_lowercase().contains(&needle.to_lowercase()) => {
+        Some(f @ (needle, code, msg))
+            if target.to_lowercase().contains(&needle.to_lowercase())
+                && !w.failures_used.contains(f) =>
+        {
+            w.failures_used.push(f.clone());
             Some((code.clone(), msg.clone()))
         }
         _ => None,
@@ -1144,16 +1177,14 @@ fn put(req: &Req, id: &str, segs: &[&str], cfg: &Config, w: &mut World, base: &s
                         .insert(key.clone(), (id.to_string(), body.clone()));
                     body["properties"]["provisioningState"] = json!("Creating");
                     w.resources.get_mut(&key).unwrap().1 = body.clone();
-                    let mut fail = cfg.clone();
-                    fail.fail_operation = Some((
-                        id.to_string(),
-                        "SkuNotAvailable".into(),
-                        format!(
-                            "The requested VM size {size} is not available in the current region."
-                        ),
-                    ));
+                    let message = format!(
+                        "The requested VM size {size} is not available in the current region."
+                    );
                     r = resp(201, body);
-                    r.headers = start_op(w, &fail, base, id, Effect::Provisioned, false);
+                    r.headers = start_op(w, cfg, base, id, Effect::Provisioned, false);
+                    for o in w.operations.values_mut().filter(|o| o.target == id) {
+                        o.failure = Some(("SkuNotAvailable".into(), message.clone()));
+                    }
                 }
                 return r;
             };

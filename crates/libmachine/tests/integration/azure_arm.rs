@@ -131,8 +131,21 @@ fn azure_service_principal_create_power_rm() {
     let mut d = env.driver("sp1", &flags);
     d.pre_create_check().unwrap();
     d.create().unwrap();
-    // 0.16.2's names, in its order.
+    // Only the provider not yet registered is registered.
     let sub = env.fake.config().subscription;
+    let posts: Vec<String> = env
+        .fake
+        .log()
+        .into_iter()
+        .filter(|l| l.starts_with("POST "))
+        .collect();
+    assert_eq!(
+        posts,
+        [format!(
+            "POST /subscriptions/{sub}/providers/Microsoft.Compute/register"
+        )]
+    );
+    // 0.16.2's names, in its order.
     let rg = format!("/subscriptions/{sub}/resourceGroups/docker-machine/providers");
     let mut want = vec![
         format!("{rg}/Microsoft.Compute/availabilitySets/docker-machine"),
@@ -285,15 +298,25 @@ fn azure_shared_parts_and_vnet_in_another_group() {
     let sp = sp_flags(&env);
     let mut f1 = refs(&sp);
     f1.push(("azure-vnet", "netrg:corp"));
+    f1.push(("azure-use-private-ip", "true"));
     let mut a = env.driver("a", &f1);
     // Two machines share the availability set: the first rm keeps it.
     let mut f2 = refs(&sp);
     f2.push(("azure-vnet", "netrg:made"));
+    f2.push(("azure-dns", "bee"));
     let mut b = env.driver("b", &f2);
     a.pre_create_check().unwrap();
     a.create().unwrap();
     b.pre_create_check().unwrap();
     b.create().unwrap();
+    // The private IP from corp's subnet; b's FQDN from its DNS label.
+    assert!(
+        a.ip().unwrap().starts_with("10.1.0."),
+        "{}",
+        a.ip().unwrap()
+    );
+    assert_eq!(b.ip().unwrap(), "bee.westus.cloudapp.azure.com");
+    assert_eq!(b.url().unwrap(), "tcp://bee.westus.cloudapp.azure.com:2376");
     let made_vnet = format!("/subscriptions/{sub}/resourceGroups/netrg/providers/Microsoft.Network/virtualNetworks/made");
     assert!(
         env.fake.resource(&made_vnet).is_some(),
@@ -481,6 +504,20 @@ fn azure_failed_creates_leave_nothing() {
         assert!(e.starts_with(want), "{name}: {e}");
         assert_eq!(env.ids(), Vec::<String>::new(), "{name}");
     }
+    // An operation that fails part-way (the NIC's): what was made before is removed.
+    env.fake.with(|c| {
+        c.fail_operation = Some((
+            "op1-nic".into(),
+            "InternalServerError".into(),
+            "An unexpected error occured while processing the network profile of the VM.".into(),
+        ))
+    });
+    let mut d = env.driver("op1", &refs(&sp));
+    d.pre_create_check().unwrap();
+    let e = format!("{:#}", d.create().unwrap_err());
+    assert_eq!(e, "Azure API error InternalServerError: An unexpected error occured while processing the network profile of the VM.");
+    assert_eq!(env.ids(), Vec::<String>::new());
+    env.fake.with(|c| c.fail_operation = None);
     // Quota: the first machine fits, the second exceeds; only the first's remain.
     let mut first = env.driver("q1", &refs(&sp));
     first.pre_create_check().unwrap();

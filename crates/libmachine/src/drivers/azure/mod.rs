@@ -727,10 +727,16 @@ impl Driver for AzureDriver {
             "Microsoft.Network",
             "Microsoft.Storage",
         ] {
-            arm.post(
-                &format!("/subscriptions/{}/providers/{provider}", arm.subscription),
-                "register",
-            )?;
+            // Registered only when not yet: registering needs a right that a principal
+            // limited to a resource group lacks.
+            let id = format!("/subscriptions/{}/providers/{provider}", arm.subscription);
+            let state = arm
+                .get(&id)?
+                .and_then(|v| v["registrationState"].as_str().map(str::to_string));
+            if state.as_deref() != Some("Registered") {
+                crate::debug!("registering resource provider {provider}");
+                arm.post(&id, "register")?;
+            }
         }
         if arm.get(&self.vm_id()?)?.is_some() {
             bail!(
