@@ -18,6 +18,11 @@ use std::time::{Duration, SystemTime};
 /// Adds the headers that authenticate `req`.
 pub trait Signer: Send + Sync {
     fn sign(&self, req: &mut Request) -> Result<()>;
+    /// The service refused the credential (401): get a new one if this signer can;
+    /// true when the request is worth sending again.
+    fn renew(&self) -> Result<bool> {
+        Ok(false)
+    }
 }
 
 /// AWS Signature V4 for `service` in `region`.
@@ -90,6 +95,10 @@ impl std::fmt::Debug for AccessToken {
 /// Where access tokens come from (a login flow, a refresh token, a metadata service).
 pub trait TokenSource: Send + Sync {
     fn fetch(&self) -> Result<AccessToken>;
+    /// A new token, not the one a cache holds: the service refused that one.
+    fn renew(&self) -> Result<AccessToken> {
+        self.fetch()
+    }
 }
 
 /// Bearer tokens from a [`TokenSource`], fetched again `margin` before they expire.
@@ -130,6 +139,11 @@ impl Signer for OAuth2Bearer {
         req.headers
             .push(("authorization".into(), format!("Bearer {token}")));
         Ok(())
+    }
+    fn renew(&self) -> Result<bool> {
+        let fresh = self.source.renew()?;
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(fresh);
+        Ok(true)
     }
 }
 

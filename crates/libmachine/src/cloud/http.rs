@@ -202,6 +202,7 @@ impl HttpClient {
         classify: impl Fn(&Response) -> ApiError,
     ) -> Result<Response, HttpError> {
         let mut attempt = 0;
+        let mut renewed = false;
         loop {
             let mut req = build()?;
             if let Some(signer) = &self.signer {
@@ -209,6 +210,16 @@ impl HttpClient {
             }
             let pause = match self.once(&req) {
                 Ok(resp) if (200..300).contains(&resp.status) => return Ok(resp),
+                // A refused token (expired early, revoked): once, with a new one.
+                Ok(resp) if resp.status == 401 && !renewed && self.renew()? => {
+                    renewed = true;
+                    crate::debug!(
+                        "{} {}: 401; sending again with a new credential",
+                        req.method,
+                        req.url
+                    );
+                    continue;
+                }
                 Ok(resp) => {
                     let err = classify(&resp);
                     let again = self.profile.classify(&err).is_some();
@@ -228,6 +239,13 @@ impl HttpClient {
             };
             std::thread::sleep(pause);
             attempt += 1;
+        }
+    }
+
+    fn renew(&self) -> Result<bool> {
+        match &self.signer {
+            Some(s) => s.renew(),
+            None => Ok(false),
         }
     }
 

@@ -402,6 +402,17 @@ fn azure_device_code_login_cache_and_refresh() {
             .unwrap()
             > 1000
     );
+    // A token the clock calls valid but ARM refuses (revoked): refreshed once, then used.
+    let mut revoked = after.clone();
+    revoked["access_token"] = json!("revoked");
+    std::fs::write(&cache, revoked.to_string()).unwrap();
+    env.driver("dev4", &[]).pre_create_check().unwrap();
+    assert_eq!(env.fake.login_calls(), logins + 2);
+    let renewed: Value = serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
+    assert!(renewed["access_token"]
+        .as_str()
+        .unwrap()
+        .starts_with("eyJ0eXAi."));
 }
 
 #[test]

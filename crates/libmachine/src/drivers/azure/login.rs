@@ -121,8 +121,13 @@ impl Method {
 
 /// `~/.docker/machine/credentials/azure` (the home directory's, as in 0.16.2).
 pub fn credentials_dir() -> PathBuf {
-    let home = std::env::var_os("HOME")
-        .or_else(|| std::env::var_os("USERPROFILE"))
+    let (first, second) = if cfg!(windows) {
+        ("USERPROFILE", "HOME")
+    } else {
+        ("HOME", "USERPROFILE")
+    };
+    let home = std::env::var_os(first)
+        .or_else(|| std::env::var_os(second))
         .map(PathBuf::from)
         .unwrap_or_default();
     home.join(".docker/machine/credentials/azure")
@@ -324,6 +329,12 @@ impl DeviceCode {
     /// The cached token when still valid, else one from its refresh token; `None`
     /// when there is no usable cache (it is then removed).
     fn cached_token(&self) -> Result<Option<AccessToken>> {
+        self.token_from_cache(false)
+    }
+
+    /// As [`DeviceCode::cached_token`]; `refresh` even a token the clock says is valid
+    /// (the service refused it).
+    fn token_from_cache(&self, refresh_anyway: bool) -> Result<Option<AccessToken>> {
         let file = self.cache_file();
         let Ok(text) = std::fs::read_to_string(&file) else {
             return Ok(None);
@@ -339,7 +350,7 @@ impl DeviceCode {
         let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
         let expires_on: u64 = s("expires_on").parse().unwrap_or(0);
         let access = s("access_token");
-        if !access.is_empty() && expires_on > now_secs() + 300 {
+        if !refresh_anyway && !access.is_empty() && expires_on > now_secs() + 300 {
             return Ok(Some(AccessToken {
                 token: access,
                 expires_at: at(expires_on),
@@ -431,6 +442,14 @@ impl TokenSource for DeviceCode {
         }
         self.device_flow()
     }
+    /// 0.16.2 checked a cached token with a request and logged in again when refused;
+    /// here the refusal comes from the first real request: refresh, else log in.
+    fn renew(&self) -> Result<AccessToken> {
+        if let Some(t) = self.token_from_cache(true)? {
+            return Ok(t);
+        }
+        self.device_flow()
+    }
 }
 
 /// The managed identity of the Azure VM this runs on (a user-assigned one by client id).
@@ -499,7 +518,11 @@ impl TokenSource for AzCli {
         }
         let out = self
             .runner
-            .run(&Cmd::new("az", args))
+            .run(&Cmd::new(
+                // The Azure CLI is a batch file on Windows.
+                if cfg!(windows) { "az.cmd" } else { "az" },
+                args,
+            ))
             .map_err(|e| anyhow!("azure: running the Azure CLI (az): {e}"))?;
         if !out.success() {
             let err = out.stderr.clone();
