@@ -201,12 +201,15 @@ zpty -w z 'PS1=""; unsetopt zle_bell 2>/dev/null; autoload -Uz compinit; compini
 zpty -w z 'source "$SCRIPT"'
 # Every match the completion system is given, printed to the terminal between << >>.
 zpty -w z 'compadd() { if [[ -n ${@[(r)-(O|A|D)]} ]]; then builtin compadd "$@"; return; fi; local -a __h; local __x; builtin compadd -A __h "$@"; for __x in "${__h[@]}"; do print -r -- "<<$__x>>" >/dev/tty; done; builtin compadd "$@"; }'
+# TAB completes, then says so: nothing more is typed before the completion is over.
+zpty -w z '__complete_then_mark() { zle complete-word; print -n -- "@@DO""NE@@" >/dev/tty; }'
+zpty -w z 'zle -N __complete_then_mark; bindkey "^I" __complete_then_mark'
 zpty -w z 'echo RE""ADY'
 zpty -r z out '*READY*'
 for line in "$@"; do
     zpty -w -n z "$line"$'\t'
-    zpty -w z $'\x15echo DO""NE'
-    zpty -r z out '*DONE*'
+    zpty -r z out '*@@DONE@@*'
+    zpty -w -n z $'\x15'
     print -r -- "$out" | tr -d '\r' | grep -o '<<[^>]*>>' | sed 's/^<<//; s/>>$//'
     print -- --
 done
