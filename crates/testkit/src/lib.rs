@@ -2,6 +2,8 @@
 //! share. Real servers on 127.0.0.1 (OpenSSH's sshd, a small HTTP server) and the checks
 //! that decide whether they can run here.
 
+pub mod digitalocean;
+pub mod fakeapi;
 pub mod http;
 pub mod sshd;
 

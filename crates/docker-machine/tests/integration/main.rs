@@ -7,6 +7,7 @@
 mod support;
 
 mod cli;
+mod digitalocean_cli;
 mod ec2_cli;
 mod env;
 mod failure_kill;

@@ -6,6 +6,7 @@
 mod boot2docker;
 mod cert;
 mod config_props;
+mod digitalocean_fake;
 mod driver_flags;
 mod ec2_moto;
 mod fuzz_bounded;
