@@ -4,6 +4,7 @@
 
 pub mod digitalocean;
 pub mod fakeapi;
+pub mod gce;
 pub mod http;
 pub mod sshd;
 

@@ -11,6 +11,7 @@ mod driver_flags;
 mod ec2_moto;
 mod fuzz_bounded;
 mod gob_go;
+mod google_fake;
 mod provision;
 mod ssh;
 mod store;
