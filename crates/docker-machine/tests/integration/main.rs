@@ -12,6 +12,7 @@ mod ec2_cli;
 mod env;
 mod failure_kill;
 mod failure_store;
+mod google_cli;
 mod inspect;
 mod ls;
 mod plugin;
