@@ -52,6 +52,7 @@ struct World {
     ops: BTreeMap<String, Op>,
     next: u64,
     throttle: u32,
+    refuse_metadata: bool,
     pub requests: u64,
     pub throttled: u64,
     pub token_grants: u64,
@@ -188,6 +189,11 @@ impl FakeGce {
     /// Refuse the next `n` API calls as rate-limited (403 and 429 by turns).
     pub fn throttle(&self, n: u32) {
         self.world.lock().unwrap().throttle = n;
+    }
+
+    /// Refuse `setMetadata` (403 `forbidden`), to fail a create after its insert.
+    pub fn refuse_metadata(&self, refuse: bool) {
+        self.world.lock().unwrap().refuse_metadata = refuse;
     }
 
     pub fn set_instance_limit(&self, n: usize) {
@@ -706,6 +712,11 @@ impl World {
                     None,
                 )
             }
+            "setMetadata" if self.refuse_metadata => gerror(
+                403,
+                "forbidden",
+                "Required 'compute.instances.setMetadata' permission for 'projects/x'",
+            ),
             "setMetadata" | "setTags" => {
                 let field = if action == "setMetadata" {
                     "metadata"

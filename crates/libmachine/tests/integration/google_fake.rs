@@ -203,6 +203,13 @@ fn gce_failures_are_one_line_and_leave_nothing() {
         "Compute Engine API error QUOTA_EXCEEDED: Quota 'CPUS' exceeded.  Limit: 0.0 in region us-central1."
     );
     assert!(fake.instances().is_empty() && fake.disks().is_empty());
+    // A refusal after the insert: the instance and its disk are deleted again.
+    fake.set_instance_limit(5);
+    fake.refuse_metadata(true);
+    let mut m2 = machine("late", &[]);
+    let e = format!("{:#}", m2.driver.create().unwrap_err());
+    assert!(e.starts_with("Compute Engine API error forbidden: "), "{e}");
+    assert!(fake.instances().is_empty() && fake.disks().is_empty());
     // rm of what a failed create left: nothing to delete, warnings only.
     m.driver.remove().unwrap();
     // No project: 0.16.2's line.

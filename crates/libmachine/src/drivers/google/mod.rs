@@ -566,17 +566,23 @@ impl Driver for GoogleDriver {
                         )),
                     }
                 }
-                match self.delete_disk() {
-                    Ok(()) => removed.push("disk"),
+                match self.disk().and_then(|d| match d {
+                    Some(_) => self.delete_disk().map(|()| true),
+                    None => Ok(false),
+                }) {
+                    Ok(true) => removed.push("disk"),
+                    Ok(false) => {}
                     Err(d) => crate::log::error(&format!(
                         "({}) Could not remove the disk, delete it by hand: {d:#}",
                         self.base.machine_name
                     )),
                 }
-                self.log(&format!(
-                    "Create failed; removed what it made: {}",
-                    removed.join(", ")
-                ));
+                if !removed.is_empty() {
+                    self.log(&format!(
+                        "Create failed; removed what it made: {}",
+                        removed.join(", ")
+                    ));
+                }
             }
             return Err(e);
         }
