@@ -288,3 +288,29 @@ fn gce_user_credentials_metadata_server_and_use_existing() {
     let json: Value = m.driver.to_json();
     assert_eq!(json["UseExisting"], true);
 }
+
+#[test]
+fn gce_static_address_and_internal_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = fake(dir.path(), false);
+    // A reserved address given by name is resolved in the zone's region.
+    fake.reserve_address("us-central1", "web-ip", "127.0.9.9");
+    let mut m = machine("web3", &[("google-address", s("web-ip"))]);
+    m.driver.create().unwrap();
+    assert_eq!(m.driver.ip().unwrap(), "127.0.9.9");
+    m.driver.remove().unwrap();
+    // Internal only: no external NAT, the internal address is the machine's.
+    let mut m = machine(
+        "web4",
+        &[("google-use-internal-ip-only", FlagValue::Bool(true))],
+    );
+    m.driver.create().unwrap();
+    let inst = &fake.instances()[0];
+    assert!(inst["networkInterfaces"][0]["accessConfigs"].is_null());
+    assert_eq!(
+        m.driver.ip().unwrap(),
+        inst["networkInterfaces"][0]["networkIP"]
+    );
+    m.driver.remove().unwrap();
+    assert!(fake.instances().is_empty() && fake.disks().is_empty());
+}
