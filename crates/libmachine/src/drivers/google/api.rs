@@ -103,27 +103,31 @@ impl Compute {
             ),
             None => format!("/global/operations/{name}"),
         };
-        let mut current = op.clone();
-        Waiter::new(Duration::from_secs(600), Duration::from_secs(2)).until(
-            &format!("operation {name}"),
-            || {
-                if current["status"] == "DONE" {
-                    return match current["error"]["errors"].get(0) {
-                        Some(e) => Err(ApiError::new(
-                            SERVICE,
-                            200,
-                            e["code"].as_str().unwrap_or("OPERATION_FAILED"),
-                            e["message"].as_str().unwrap_or("the operation failed"),
-                        )
-                        .into()),
-                        None => Ok(Some(())),
-                    };
-                }
-                current = self.get(&path)?;
-                Ok(None)
-            },
-        )
+        if let Some(done) = finished(op) {
+            return done;
+        }
+        Waiter::new(Duration::from_secs(600), Duration::from_secs(2))
+            .until(&format!("operation {name}"), || {
+                finished(&self.get(&path)?).transpose()
+            })
     }
+}
+
+/// The outcome of an operation that is `DONE` (its first error as one line).
+fn finished(op: &Value) -> Option<Result<()>> {
+    if op["status"] != "DONE" {
+        return None;
+    }
+    Some(match op["error"]["errors"].get(0) {
+        Some(e) => Err(ApiError::new(
+            SERVICE,
+            200,
+            e["code"].as_str().unwrap_or("OPERATION_FAILED"),
+            e["message"].as_str().unwrap_or("the operation failed"),
+        )
+        .into()),
+        None => Ok(()),
+    })
 }
 
 /// Compute Engine's error body as an [`ApiError`].
