@@ -3,6 +3,9 @@
 //! that decide whether they can run here.
 
 pub mod azure;
+pub mod digitalocean;
+pub mod fakeapi;
+pub mod gce;
 pub mod http;
 pub mod sshd;
 

@@ -145,11 +145,26 @@ impl Response {
             .map(|(_, v)| v.as_str())
     }
 
-    /// `Retry-After` in seconds (the form cloud APIs send; an HTTP date is ignored).
+    /// `Retry-After` in seconds (the form cloud APIs send; an HTTP date is ignored),
+    /// else `RateLimit-Reset`: seconds to wait, or when it is a Unix time (as
+    /// DigitalOcean sends it) the time until then.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.header("retry-after")
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs)
+        let secs = |name| {
+            self.header(name)
+                .and_then(|v: &str| v.trim().parse::<u64>().ok())
+        };
+        if let Some(s) = secs("retry-after") {
+            return Some(Duration::from_secs(s));
+        }
+        let reset = secs("ratelimit-reset")?;
+        if reset < 1_000_000_000 {
+            return Some(Duration::from_secs(reset));
+        }
+        let at = std::time::UNIX_EPOCH + Duration::from_secs(reset);
+        Some(
+            at.duration_since(std::time::SystemTime::now())
+                .unwrap_or_default(),
+        )
     }
 }
 
@@ -460,6 +475,28 @@ mod tests {
             Some(Retry::ServerError)
         );
         assert_eq!(P.classify(&ApiError::new("T", 404, "x", "")), None);
+    }
+
+    #[test]
+    fn ratelimit_reset_as_seconds_or_unix_time() {
+        let reset = |v: String| Response {
+            headers: vec![("ratelimit-reset".into(), v)],
+            ..Response::default()
+        };
+        assert_eq!(
+            reset("3".into()).retry_after(),
+            Some(Duration::from_secs(3))
+        );
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let wait = reset((now + 10).to_string()).retry_after().unwrap();
+        assert!(wait > Duration::from_secs(8) && wait <= Duration::from_secs(10));
+        assert_eq!(
+            reset((now - 10).to_string()).retry_after(),
+            Some(Duration::ZERO)
+        );
     }
 
     #[test]
