@@ -11,6 +11,7 @@ mod ec2_cli;
 mod env;
 mod failure_kill;
 mod failure_store;
+mod hyperv;
 mod inspect;
 mod ls;
 mod plugin;

@@ -348,7 +348,6 @@ pub fn gives_no_ssh_address(driver: &dyn Driver) -> bool {
 }
 
 /// The driver `create` uses without `-d` or `MACHINE_DRIVER`: a local QEMU VM on Linux,
-
 /// VirtualBox (0.16.2's default) on macOS and Windows.
 pub fn default_driver() -> &'static str {
     if cfg!(target_os = "linux") {

@@ -126,6 +126,18 @@ pub fn ssh_error_text(text: &str) -> String {
 /// Connect to an SSH port and read the server's identification line (`SSH-2.0-...`).
 /// A port forward that accepts connections with nothing behind it gives no banner.
 pub fn probe_ssh_banner(host: &str, port: u16, timeout: Duration) -> Result<String, BannerError> {
+    probe_ssh_banner_within(host, port, timeout, timeout)
+}
+
+/// [`probe_ssh_banner`] with its own bound on the wait for the banner once connected;
+/// a real sshd sends it one round trip after the connect, so the wait is at least four
+/// times what the connect took.
+pub fn probe_ssh_banner_within(
+    host: &str,
+    port: u16,
+    connect_timeout: Duration,
+    banner_timeout: Duration,
+) -> Result<String, BannerError> {
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
         .map_err(|e| BannerError::Unresolved {
@@ -136,16 +148,23 @@ pub fn probe_ssh_banner(host: &str, port: u16, timeout: Duration) -> Result<Stri
     let addr = addrs.first().ok_or_else(|| BannerError::NoAddress {
         host: host.to_string(),
     })?;
-    let mut sock = TcpStream::connect_timeout(addr, timeout).map_err(|e| match e.kind() {
-        std::io::ErrorKind::ConnectionRefused => BannerError::Refused,
-        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => BannerError::TimedOut,
-        _ => BannerError::Connect(crate::log::one_line(&e.to_string())),
-    })?;
-    sock.set_read_timeout(Some(timeout)).ok();
+    let connecting = Instant::now();
+    let mut sock =
+        TcpStream::connect_timeout(addr, connect_timeout).map_err(|e| match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => BannerError::Refused,
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => BannerError::TimedOut,
+            _ => BannerError::Connect(crate::log::one_line(&e.to_string())),
+        })?;
+    let timeout = banner_timeout.max(connecting.elapsed() * 4);
     let mut buf = Vec::new();
     let mut chunk = [0u8; 256];
     let deadline = Instant::now() + timeout;
-    while !buf.contains(&b'\n') && buf.len() < 1024 && Instant::now() < deadline {
+    while !buf.contains(&b'\n') && buf.len() < 1024 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        sock.set_read_timeout(Some(left)).ok();
         match sock.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
