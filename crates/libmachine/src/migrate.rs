@@ -59,15 +59,15 @@ pub fn load_host(name: &str, data: &[u8], store_path: &Path) -> Result<(Host, bo
     };
     let options: HostOptions = match obj.get("HostOptions") {
         None | Some(Value::Null) => HostOptions::default(),
-        Some(v) => serde_json::from_value(v.clone())?,
+        Some(v) => serde::Deserialize::deserialize(v)?,
     };
-    let driver_json = match obj.get("Driver") {
-        Some(Value::Object(m)) => Value::Object(m.clone()),
+    let driver_json = match obj.remove("Driver") {
+        Some(Value::Object(m)) => Value::Object(m),
         None | Some(Value::Null) => Value::Object(Map::new()),
         // Go decodes it into the driver's struct, which a number or a string cannot be.
         Some(v) => bail!(
             "json: cannot unmarshal {} into Go value of type {}.Driver",
-            json_kind(v),
+            json_kind(&v),
             if driver_name.is_empty() {
                 "drivers"
             } else {

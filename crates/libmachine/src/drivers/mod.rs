@@ -276,10 +276,9 @@ pub fn not_found_error(name: &str) -> String {
 /// Read a stored driver object: the shared fields and the driver's own struct both come
 /// from the one object (the inverse of [`driver_json`]).
 pub fn split_driver_json<T: serde::de::DeserializeOwned>(json: Value) -> Result<(BaseDriver, T)> {
-    Ok((
-        serde_json::from_value(json.clone())?,
-        serde_json::from_value(json)?,
-    ))
+    use serde::Deserialize;
+    // Read through a reference: `ls` loads every machine, a copy each would show.
+    Ok((BaseDriver::deserialize(&json)?, T::deserialize(&json)?))
 }
 
 /// The four [`Driver`] methods of a built-in driver that keeps the shared fields in
