@@ -58,45 +58,24 @@ fn stop_kill_and_rm_print_the_drivers_wait_as_0_16_2_did() {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
 
-    set_state(&ps_dir, "Running");
-    let out = dm(&store, &ps_dir, &["stop", NAME]);
-    assert_eq!(
-        (out.code, out.stdout.as_str()),
+    let wait = "(local-docker01) Waiting for host to stop...\n";
+    for (args, before, after) in [
+        (&["stop", NAME][..], "Stopping \"local-docker01\"...\n", "Machine \"local-docker01\" was stopped.\n"),
+        (&["kill", NAME], "Killing \"local-docker01\"...\n", "Machine \"local-docker01\" was killed.\n"),
         (
-            0,
-            "Stopping \"local-docker01\"...\n\
-             (local-docker01) Waiting for host to stop...\n\
-             Machine \"local-docker01\" was stopped.\n"
+            &["rm", "-y", NAME],
+            "About to remove local-docker01\nWARNING: This action will delete both local reference and remote instance.\n",
+            "Successfully removed local-docker01\n",
         ),
-        "{out:?}"
-    );
-
-    set_state(&ps_dir, "Running");
-    let out = dm(&store, &ps_dir, &["kill", NAME]);
-    assert_eq!(
-        (out.code, out.stdout.as_str()),
-        (
-            0,
-            "Killing \"local-docker01\"...\n\
-             (local-docker01) Waiting for host to stop...\n\
-             Machine \"local-docker01\" was killed.\n"
-        ),
-        "{out:?}"
-    );
-
-    set_state(&ps_dir, "Running");
-    let out = dm(&store, &ps_dir, &["rm", "-y", NAME]);
-    assert_eq!(
-        (out.code, out.stdout.as_str()),
-        (
-            0,
-            "About to remove local-docker01\n\
-             WARNING: This action will delete both local reference and remote instance.\n\
-             (local-docker01) Waiting for host to stop...\n\
-             Successfully removed local-docker01\n"
-        ),
-        "{out:?}"
-    );
+    ] {
+        set_state(&ps_dir, "Running");
+        let out = dm(&store, &ps_dir, args);
+        assert_eq!(
+            (out.code, out.stdout.as_str()),
+            (0, format!("{before}{wait}{after}").as_str()),
+            "{args:?}: {out:?}"
+        );
+    }
     assert!(!store.join("machines").join(NAME).exists());
 
     // The commands 0.16.2 sent, in its order: a state check before each action, the
