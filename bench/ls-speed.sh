@@ -14,6 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs="${RUNS:-20}"
+# As users run it: with RUST_BACKTRACE=1 every error (one per refusing machine) would
+# capture a backtrace.
+unset RUST_BACKTRACE RUST_LIB_BACKTRACE
 cargo build --release -q -p docker-machine
 target="${CARGO_TARGET_DIR:-target}"
 [[ $target == /* ]] || target="$PWD/$target"
