@@ -23,7 +23,7 @@ use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, TcpStream};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -209,29 +209,12 @@ const TIMEOUT_TEXT: &str =
 
 /// Resolve and connect, trying each address in turn, within the deadline.
 fn connect(target: &Target, deadline: Instant) -> Result<TcpStream, String> {
-    let addrs: Vec<SocketAddr> = match target.host.parse::<IpAddr>() {
-        Ok(ip) => vec![SocketAddr::new(ip, target.port)],
-        Err(_) => (target.host.as_str(), target.port)
-            .to_socket_addrs()
-            .map_err(|_| format!("dial tcp: lookup {}: no such host", target.host))?
-            .collect(),
-    };
-    let mut first_err = None;
-    for addr in addrs {
-        let Some(left) = remaining(deadline) else {
-            return Err(TIMEOUT_TEXT.to_string());
-        };
-        match TcpStream::connect_timeout(&addr, left) {
-            Ok(sock) => {
-                let _ = sock.set_nodelay(true);
-                return Ok(sock);
-            }
-            Err(e) => {
-                first_err.get_or_insert_with(|| tlsconfig::dial_error(addr, &e));
-            }
-        }
-    }
-    Err(first_err.unwrap_or_else(|| format!("dial tcp: lookup {}: no such host", target.host)))
+    let sock = crate::dial::dial(&target.host, target.port, deadline).map_err(|e| match e {
+        crate::dial::DialError::Deadline => TIMEOUT_TEXT.to_string(),
+        e => e.to_string(),
+    })?;
+    let _ = sock.set_nodelay(true);
+    Ok(sock)
 }
 
 /// An error met while talking TLS/HTTP, in Go's words where they are known.

@@ -145,14 +145,18 @@ fn set_mode(_file: &fs::File, _mode: u32) -> io::Result<()> {
 /// An I/O error worded as Go's `os` package words it (`open PATH: no such file or directory`),
 /// which scripts written against the original match on.
 pub fn go_io_error(op: &str, path: &Path, err: &io::Error) -> String {
-    let reason = match err.kind() {
+    format!("{op} {}: {}", path.display(), go_io_reason(err))
+}
+
+/// The reason part of [`go_io_error`]: `no such file or directory`, `permission denied`...
+pub fn go_io_reason(err: &io::Error) -> String {
+    match err.kind() {
         io::ErrorKind::NotFound => "no such file or directory".to_string(),
         io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         io::ErrorKind::IsADirectory => "is a directory".to_string(),
         io::ErrorKind::NotADirectory => "not a directory".to_string(),
         _ => go_reason(err),
-    };
-    format!("{op} {}: {reason}", path.display())
+    }
 }
 
 /// An OS error as Go prints it: lower-case, without Rust's ` (os error N)`.

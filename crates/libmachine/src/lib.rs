@@ -6,7 +6,8 @@
 //! * [`create`] and [`remove`]: the create and rm flows
 //! * [`drivers`]: the driver trait, registry and drivers
 //! * [`mcnflag`]: flag definitions shared by the CLI and the drivers
-//! * [`jsonfmt`]: JSON as Go writes it
+//! * [`gourl`], [`gob`], [`jsonfmt`], [`template`]: Go's standard library where 0.16.2's
+//!   behaviour came from it (the `gostd` crate, re-exported so paths stay as they were)
 //! * [`runner`]: how drivers run external tools (and the scripted fake tests use)
 //! * [`download`] and [`boot2docker`]: image downloads, the boot2docker ISO cache and seed disk
 //! * [`cidata`]: the cloud-init NoCloud seed of cloud-image VMs
@@ -16,14 +17,12 @@ pub mod cert;
 pub mod cidata;
 pub mod cloud;
 pub mod create;
+pub mod dial;
 pub mod dockerclient;
 pub mod download;
 pub mod drivers;
 pub mod fsutil;
-pub mod gob;
-pub mod gourl;
 pub mod host;
-pub mod jsonfmt;
 pub mod listing;
 pub mod log;
 pub mod mcnflag;
@@ -36,10 +35,10 @@ pub mod shell;
 pub mod ssh;
 pub mod state;
 pub mod store;
-pub mod template;
 pub mod testpoint;
 pub mod tlsconfig;
 
+pub use gostd::{gob, gourl, jsonfmt, template};
 pub use host::Host;
 pub use state::State;
 pub use store::Store;

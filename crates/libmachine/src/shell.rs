@@ -12,8 +12,6 @@
 //!
 //! This module uses only the standard library.
 
-use std::fmt;
-
 /// How a shell is spoken to. Unknown shell names (`bash`, `sh`, `zsh`, `ksh`...) use
 /// [`Syntax::Posix`], as in the original.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,16 +40,12 @@ impl Syntax {
 }
 
 /// A value a shell cannot carry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShellError(pub String);
-
-impl fmt::Display for ShellError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShellError {
+    /// `cmd` has no way to set a variable to a value with a line break.
+    #[error("Error: the value of {name} contains a line break, which cmd cannot set")]
+    LineBreakInCmd { name: String },
 }
-
-impl std::error::Error for ShellError {}
 
 /// The line (with its `\n`) that sets `name` to `value`.
 ///
@@ -74,9 +68,9 @@ pub fn set_line(syntax: Syntax, name: &str, value: &str) -> Result<String, Shell
         Syntax::PowerShell => format!("$Env:{name} = {}\n", quote_powershell(value)),
         Syntax::Cmd => {
             if value.contains(['\n', '\r']) {
-                return Err(ShellError(format!(
-                    "Error: the value of {name} contains a line break, which cmd cannot set"
-                )));
+                return Err(ShellError::LineBreakInCmd {
+                    name: name.to_string(),
+                });
             }
             format!("SET {name}={value}\n")
         }

@@ -11,7 +11,7 @@
 //! left by a kill are swept ([`sweep_orphans`]); a machine's lock file goes when the
 //! machine does.
 
-use crate::fsutil::{create_private_dir, go_io_error, sweep_orphans, write_atomic};
+use crate::fsutil::{create_private_dir, sweep_orphans, write_atomic};
 use crate::host::{Host, CONFIG_VERSION};
 use crate::migrate;
 use std::fs;
@@ -22,10 +22,14 @@ use std::path::{Path, PathBuf};
 pub enum StoreError {
     #[error("Docker machine \"{0}\" does not exist. Use \"docker-machine ls\" to list machines. Use \"docker-machine create\" to add a new one.")]
     DoesNotExist(String),
-    #[error("{0}")]
-    Io(String),
+    /// `config.json` cannot be read: `open PATH: permission denied`, in Go's words.
+    #[error("open {}: {}", path.display(), crate::fsutil::go_io_reason(error))]
+    Read { path: PathBuf, error: io::Error },
+    /// It is not a machine this version (or a driver) can read.
     #[error("Error getting migrated host: {0}")]
-    Migrate(String),
+    Migrate(anyhow::Error),
+    #[error("Error saving migrated host: {0}")]
+    SaveMigrated(io::Error),
 }
 
 #[derive(Debug, Clone)]
@@ -86,19 +90,22 @@ impl Store {
         let dir = self.machine_dir(name);
         let path = dir.join("config.json");
         // Read first: the directory is looked at only when that fails (`ls` loads all).
-        let data = fs::read(&path).map_err(|e| {
+        let data = fs::read(&path).map_err(|error| {
             if dir.is_dir() {
-                StoreError::Io(go_io_error("open", &path, &e))
+                StoreError::Read {
+                    path: path.clone(),
+                    error,
+                }
             } else {
                 StoreError::DoesNotExist(name.to_string())
             }
         })?;
-        let (host, migrated) = migrate::load_host(name, &data, &self.path)
-            .map_err(|e| StoreError::Migrate(e.to_string()))?;
+        let (host, migrated) =
+            migrate::load_host(name, &data, &self.path).map_err(StoreError::Migrate)?;
         if migrated {
             write_atomic(&dir.join("config.json.bak"), &data, 0o600)
                 .and_then(|_| self.save(&host))
-                .map_err(|e| StoreError::Io(format!("Error saving migrated host: {e}")))?;
+                .map_err(StoreError::SaveMigrated)?;
         }
         Ok(host)
     }

@@ -1,4 +1,4 @@
-//! Test-only pause points, for the failure suite (`crates/docker-machine/tests/failure*.rs`).
+//! Test-only pause points, for the failure suite (`crates/docker-machine/tests/integration/failure_*.rs`).
 //!
 //! In debug builds, when `DM_TEST_PAUSE_AT` names a step, the process prints
 //! `dm-test-pause: STEP` on stderr when it reaches that step and then sleeps until it is

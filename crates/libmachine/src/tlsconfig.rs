@@ -6,6 +6,7 @@
 //! aws-lc-rs provider is passed explicitly (no process-wide default is needed).
 
 use crate::cert::{self, certs_from_pem, private_key_from_pem, read_file, CertError};
+use crate::dial::DialError;
 use crate::fsutil::go_reason;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -16,7 +17,7 @@ use rustls::{
     OtherError, RootCertStore, SignatureScheme,
 };
 use std::io::{self, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,9 +34,7 @@ pub fn provider() -> Arc<CryptoProvider> {
 pub fn load_certs(path: &Path) -> cert::Result<Vec<CertificateDer<'static>>> {
     let certs = certs_from_pem(&read_file(path)?);
     if certs.is_empty() {
-        return Err(CertError(
-            "tls: failed to find any PEM data in certificate input".into(),
-        ));
+        return Err(CertError::NoCertificateInPem);
     }
     Ok(certs.into_iter().map(CertificateDer::from).collect())
 }
@@ -56,28 +55,28 @@ pub fn client_config(
     let mut roots = RootCertStore::empty();
     let ca_certs = certs_from_pem(&read_file(ca_pem_path)?);
     if ca_certs.is_empty() {
-        return Err(CertError("There was an error reading certificate".into()));
+        return Err(CertError::NoCaCertificate);
     }
     for der in ca_certs {
-        roots.add(CertificateDer::from(der)).map_err(|e| {
-            CertError(format!(
-                "Error reading CA certificate {}: {e}",
-                ca_pem_path.display()
-            ))
-        })?;
+        roots
+            .add(CertificateDer::from(der))
+            .map_err(|e| CertError::CaRejected {
+                path: ca_pem_path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
     }
     let chain = load_certs(cert_path)?;
     let key = load_private_key(key_path)?;
     let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
-        .map_err(|e| CertError(format!("tls: {e}")))?;
+        .map_err(|e| CertError::TlsConfig(e.to_string()))?;
     ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| CertError(format!("tls: {e}")))?
+        .map_err(|e| CertError::TlsConfig(e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(GoWordedVerifier { inner: webpki }))
         .with_client_auth_cert(chain, key)
-        .map_err(|e| CertError(format!("tls: {e}")))
+        .map_err(|e| CertError::TlsConfig(e.to_string()))
 }
 
 /// The standard WebPKI verifier; only the wording of a name mismatch changes, to Go's
@@ -176,65 +175,63 @@ fn hostname_error_text(host: &str, ips: &[IpAddr], dns: &[String]) -> String {
     format!("x509: certificate is valid for {valid}, not {host}")
 }
 
+/// Why the connection check's handshake failed, each worded as Go's `tls.DialWithDialer`
+/// and `net.Dial` word it (the text follows `...validating certificates for host "H:P": `).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandshakeError {
+    /// Our own CA, certificate or key cannot be used.
+    #[error(transparent)]
+    Config(#[from] CertError),
+    #[error(transparent)]
+    Url(crate::gourl::UrlError),
+    /// The URL has no usable address (`dial tcp: missing address`).
+    #[error("dial tcp: {0}")]
+    Address(crate::gourl::AddressError),
+    #[error("tls: invalid server name {0:?}")]
+    InvalidServerName(String),
+    #[error(transparent)]
+    Dial(DialError),
+    #[error("tls: DialWithDialer timed out")]
+    TimedOut,
+    /// The TLS exchange failed; the text is Go's for the same failure
+    /// (`x509: certificate signed by unknown authority`, `remote error: tls: ...`, `EOF`).
+    #[error("{0}")]
+    Tls(String),
+}
+
 /// The original's connection check: a TLS handshake with the daemon at `url`
 /// (`tcp://host:port`), the machine CA as sole root, server name = the URL's host.
-/// The error is what follows `...validating certificates for host "H:P": `, worded like Go's
-/// (`dial tcp 1.2.3.4:2376: connect: connection refused`,
-/// `x509: certificate signed by unknown authority`, ...).
 pub fn check_connection(
     url: &str,
     ca: &Path,
     cert: &Path,
     key: &Path,
     timeout: Duration,
-) -> Result<(), String> {
-    let config = Arc::new(client_config(ca, cert, key).map_err(|e| e.to_string())?);
-    // Address errors are net.Dial's (`dial tcp: missing address`); URL errors are url.Parse's.
+) -> Result<(), HandshakeError> {
+    let config = Arc::new(client_config(ca, cert, key)?);
     let (host, port) = crate::gourl::host_port(url).map_err(|e| match e {
-        crate::gourl::AddressError::Url(e) => e.to_string(),
-        e => format!("dial tcp: {e}"),
+        crate::gourl::AddressError::Url(e) => HandshakeError::Url(e),
+        e => HandshakeError::Address(e),
     })?;
     let server_name = match host.parse::<IpAddr>() {
         Ok(ip) => ServerName::IpAddress(ip.into()),
         Err(_) => ServerName::try_from(host.clone())
-            .map_err(|_| format!("tls: invalid server name {host:?}"))?,
+            .map_err(|_| HandshakeError::InvalidServerName(host.clone()))?,
     };
     let deadline = Instant::now() + timeout;
     let remaining = || {
         deadline
             .checked_duration_since(Instant::now())
             .filter(|d| !d.is_zero())
-            .ok_or_else(|| "tls: DialWithDialer timed out".to_string())
+            .ok_or(HandshakeError::TimedOut)
     };
-
-    let addrs: Vec<SocketAddr> = (host.as_str(), port)
-        .to_socket_addrs()
-        .map_err(|_| format!("dial tcp: lookup {host}: no such host"))?
-        .collect();
-    let mut sock = None;
-    let mut first_err = None;
-    for addr in &addrs {
-        match TcpStream::connect_timeout(addr, remaining()?) {
-            Ok(s) => {
-                sock = Some((s, *addr));
-                break;
-            }
-            Err(e) => {
-                first_err.get_or_insert_with(|| dial_error(*addr, &e));
-            }
-        }
-    }
-    let (mut sock, _addr) = match sock {
-        Some(s) => s,
-        None => {
-            return Err(
-                first_err.unwrap_or_else(|| format!("dial tcp: lookup {host}: no such host"))
-            )
-        }
-    };
+    let mut sock = crate::dial::dial(&host, port, deadline).map_err(|e| match e {
+        DialError::Deadline => HandshakeError::TimedOut,
+        e => HandshakeError::Dial(e),
+    })?;
 
     let mut conn =
-        ClientConnection::new(config, server_name.to_owned()).map_err(|e| tls_error_text(&e))?;
+        ClientConnection::new(config, server_name.to_owned()).map_err(|e| tls_failure(&e))?;
     while conn.is_handshaking() {
         let left = remaining()?;
         sock.set_read_timeout(Some(left)).ok();
@@ -251,7 +248,7 @@ pub fn check_connection(
         sock.set_read_timeout(Some(left)).ok();
         if let Ok(n) = conn.read_tls(&mut sock) {
             if n > 0 {
-                conn.process_new_packets().map_err(|e| tls_error_text(&e))?;
+                conn.process_new_packets().map_err(|e| tls_failure(&e))?;
             }
         }
     }
@@ -261,34 +258,27 @@ pub fn check_connection(
     Ok(())
 }
 
-/// A failed TCP connect, worded as Go's `net.Dial` (`dial tcp 1.2.3.4:2376: connect: connection refused`).
-pub fn dial_error(addr: SocketAddr, e: &io::Error) -> String {
-    let reason = match e.kind() {
-        io::ErrorKind::ConnectionRefused => "connect: connection refused".to_string(),
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => "i/o timeout".to_string(),
-        _ => format!("connect: {}", go_reason(e)),
-    };
-    format!("dial tcp {addr}: {reason}")
+fn tls_failure(e: &rustls::Error) -> HandshakeError {
+    HandshakeError::Tls(tls_error_text(e))
 }
 
-fn handshake_error(e: &io::Error) -> String {
+fn handshake_error(e: &io::Error) -> HandshakeError {
     if let Some(tls) = e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     {
-        return tls_error_text(tls);
+        return tls_failure(tls);
     }
     match e.kind() {
-        io::ErrorKind::UnexpectedEof => "EOF".to_string(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-            "tls: DialWithDialer timed out".to_string()
+        io::ErrorKind::UnexpectedEof => HandshakeError::Tls("EOF".to_string()),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => HandshakeError::TimedOut,
+        io::ErrorKind::ConnectionReset => {
+            HandshakeError::Tls("read: connection reset by peer".to_string())
         }
-        io::ErrorKind::ConnectionReset => "read: connection reset by peer".to_string(),
-        _ => go_reason(e),
+        _ => HandshakeError::Tls(go_reason(e)),
     }
 }
 
-/// A rustls error in the words Go's crypto/tls and crypto/x509 use where they differ.
 pub fn tls_error_text(e: &rustls::Error) -> String {
     match e {
         rustls::Error::InvalidCertificate(ce) => match ce {

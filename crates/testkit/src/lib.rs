@@ -2,6 +2,7 @@
 //! share. Real servers on 127.0.0.1 (OpenSSH's sshd, a small HTTP server) and the checks
 //! that decide whether they can run here.
 
+pub mod azure;
 pub mod http;
 pub mod sshd;
 

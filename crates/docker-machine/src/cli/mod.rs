@@ -83,10 +83,10 @@ impl From<libmachine::store::StoreError> for CmdError {
 }
 
 pub const APP_USAGE: &str = "Create and manage machines running Docker.";
-/// The commit this binary was built from (`unknown` outside a git checkout), where 0.16.2
-/// printed its own build hash.
 /// The help's author line: who made this binary (0.16.2 named its own contributors).
 pub const APP_AUTHOR: &str = "docker-machine in Rust contributors";
+/// The commit this binary was built from (`unknown` outside a git checkout), where 0.16.2
+/// printed its own build hash.
 pub const BUILD_COMMIT: &str = env!("DM_BUILD_COMMIT");
 
 /// The storage path when neither `-s` nor `MACHINE_STORAGE_PATH` says otherwise.

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod azure_cli;
 mod cli;
 mod ec2_cli;
 mod env;

@@ -1,6 +1,7 @@
 //! A cloud API's refusal as one line: `<Service> API error <Code>: <message>` (the code
 //! and message the service sent, line breaks folded), so that `create` and `rm` print a
-//! single readable line whatever the service's own format was.
+//! single readable line whatever the service's own format was. Whether an error is worth
+//! retrying is the HTTP layer's question ([`super::http::Profile`]).
 
 use std::fmt;
 
@@ -32,30 +33,6 @@ impl ApiError {
             .filter_map(|e| e.downcast_ref::<ApiError>())
             .any(|e| e.code == code)
     }
-
-    /// Throttling codes of AWS-style APIs: worth retrying after a pause.
-    pub fn is_throttling(&self) -> bool {
-        matches!(
-            self.code.as_str(),
-            "Throttling"
-                | "ThrottlingException"
-                | "RequestLimitExceeded"
-                | "RequestThrottled"
-                | "TooManyRequestsException"
-                | "SlowDown"
-                | "PriorRequestNotComplete"
-                | "EC2ThrottledException"
-        ) || self.status == 429
-    }
-
-    /// Failures on the service's side (5xx, `InternalError`, `Unavailable`).
-    pub fn is_server_error(&self) -> bool {
-        self.status >= 500
-            || matches!(
-                self.code.as_str(),
-                "InternalError" | "InternalFailure" | "ServiceUnavailable" | "Unavailable"
-            )
-    }
 }
 
 impl fmt::Display for ApiError {
@@ -86,8 +63,6 @@ mod tests {
             e.to_string(),
             "EC2 API error InvalidAMIID.NotFound: The image id '[ami-x]' does not exist"
         );
-        assert!(!e.is_throttling() && !e.is_server_error());
-        assert!(ApiError::new("EC2", 503, "RequestLimitExceeded", "").is_throttling());
         let any = anyhow::Error::new(e).context("while launching");
         assert!(ApiError::has_code(&any, "InvalidAMIID.NotFound"));
         assert!(!ApiError::has_code(&any, "AuthFailure"));

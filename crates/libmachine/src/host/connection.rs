@@ -37,7 +37,10 @@ pub enum ConnectionError {
          Be advised that this will trigger a Docker daemon restart which might stop running containers.\n",
         go_quote(&url_host(.url))
     )]
-    Certificates { url: String, reason: String },
+    Certificates {
+        url: String,
+        reason: tlsconfig::HandshakeError,
+    },
 }
 
 /// The CA, client certificate and client key a docker client should use for a machine.
@@ -202,7 +205,9 @@ mod tests {
     fn certificate_failure_text() {
         let e = ConnectionError::Certificates {
             url: "tcp://1.2.3.4:2376".into(),
-            reason: "x509: certificate signed by unknown authority".into(),
+            reason: tlsconfig::HandshakeError::Tls(
+                "x509: certificate signed by unknown authority".into(),
+            ),
         };
         assert_eq!(
             e.to_string(),

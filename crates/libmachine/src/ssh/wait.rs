@@ -3,8 +3,8 @@
 
 use super::known_hosts::HostKeyMismatch;
 use super::{SshClient, SshTarget};
+use crate::dial::DialError;
 use std::io::Read;
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 /// The default bound on waiting for SSH (the original: 60 attempts 3 s apart, plus each
@@ -138,22 +138,19 @@ pub fn probe_ssh_banner_within(
     connect_timeout: Duration,
     banner_timeout: Duration,
 ) -> Result<String, BannerError> {
-    let addrs: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| BannerError::Unresolved {
-            host: host.to_string(),
-            reason: e.to_string(),
-        })?
-        .collect();
-    let addr = addrs.first().ok_or_else(|| BannerError::NoAddress {
-        host: host.to_string(),
-    })?;
     let connecting = Instant::now();
     let mut sock =
-        TcpStream::connect_timeout(addr, connect_timeout).map_err(|e| match e.kind() {
-            std::io::ErrorKind::ConnectionRefused => BannerError::Refused,
-            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => BannerError::TimedOut,
-            _ => BannerError::Connect(crate::log::one_line(&e.to_string())),
+        crate::dial::dial(host, port, connecting + connect_timeout).map_err(|e| match e {
+            DialError::NoSuchHost { reason, .. } if reason.is_empty() => BannerError::NoAddress {
+                host: host.to_string(),
+            },
+            DialError::NoSuchHost { reason, .. } => BannerError::Unresolved {
+                host: host.to_string(),
+                reason,
+            },
+            DialError::Refused { .. } => BannerError::Refused,
+            DialError::TimedOut { .. } | DialError::Deadline => BannerError::TimedOut,
+            DialError::Failed { reason, .. } => BannerError::Connect(crate::log::one_line(&reason)),
         })?;
     let timeout = banner_timeout.max(connecting.elapsed() * 4);
     let mut buf = Vec::new();

@@ -3,7 +3,7 @@
 //! `cargo test -p libmachine cert` selects them.
 
 mod cert_suite {
-    use libmachine::cert::{self, CertKind, CertOptions, PemKind, Validity};
+    use libmachine::cert::{self, CertError, CertKind, CertOptions, PemKind, Validity};
     use libmachine::options::AuthOptions;
     use libmachine::tlsconfig;
     use libmachine::Store;
@@ -835,6 +835,7 @@ mod cert_suite {
             &pki.client_key,
             Duration::from_secs(10),
         )
+        .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -875,7 +876,8 @@ mod cert_suite {
                 &other.client_key,
                 Duration::from_secs(10),
             )
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
             println!("client cert refused (tls12_only={tls12_only}): {e}");
             assert!(
                 e.starts_with("remote error: tls: "),
@@ -925,6 +927,11 @@ mod cert_suite {
             Duration::from_secs(1),
         )
         .unwrap_err();
+        assert!(
+            matches!(&e, tlsconfig::HandshakeError::Config(CertError::Io { .. })),
+            "{e:?}"
+        );
+        let e = e.to_string();
         assert!(
             e.starts_with("open ") && e.ends_with("none.pem: no such file or directory"),
             "{e}"

@@ -3,6 +3,7 @@
 //! and aws-lc are linked once; each module is one area. nextest runs every test in a
 //! process of its own, which the tests that change the environment (`ec2_moto`) rely on.
 
+mod azure_arm;
 mod boot2docker;
 mod cert;
 mod config_props;

@@ -2,14 +2,36 @@
 //! with SigV4, sent through the shared retrying HTTP client, answers read with
 //! roxmltree. Only the calls the driver makes, each returning the few fields it reads.
 
-use crate::cloud::http::{HttpClient, HttpError, Request, Response};
-use crate::cloud::sigv4::{self, Credentials};
+use crate::cloud::auth::SigV4;
+use crate::cloud::http::{HttpClient, HttpError, Profile, Request, Response};
+use crate::cloud::sigv4::Credentials;
 use crate::cloud::ApiError;
 use anyhow::{anyhow, Context, Result};
 use roxmltree::{Document, Node};
-use std::time::SystemTime;
+use std::sync::Arc;
 
 const API_VERSION: &str = "2016-11-15";
+
+/// EC2's error codes for "slow down" and for its own failures, sent beside (or instead
+/// of) a 429 or 5xx status: worth retrying after a pause.
+pub const PROFILE: Profile = Profile {
+    throttling_codes: &[
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "TooManyRequestsException",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    ],
+    server_error_codes: &[
+        "InternalError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "Unavailable",
+    ],
+};
 
 /// Parameters of one call, in order (`Name`, `Value`).
 pub type Params = Vec<(String, String)>;
@@ -18,9 +40,6 @@ pub struct Ec2 {
     http: HttpClient,
     /// `scheme://host[:port]/`
     endpoint: String,
-    host: String,
-    region: String,
-    creds: Credentials,
 }
 
 /// The endpoint URL for `region`, or the user's `--amazonec2-endpoint` (a host name, or
@@ -49,18 +68,19 @@ impl Ec2 {
         region: &str,
         creds: Credentials,
     ) -> Result<Ec2> {
-        let host = endpoint
+        endpoint
             .split_once("://")
             .map(|(_, rest)| rest.split('/').next().unwrap_or(""))
             .filter(|h| !h.is_empty())
-            .ok_or_else(|| anyhow!("invalid EC2 endpoint {endpoint:?}"))?
-            .to_string();
-        Ok(Ec2 {
-            http,
-            endpoint,
-            host,
-            region: region.to_string(),
+            .ok_or_else(|| anyhow!("invalid EC2 endpoint {endpoint:?}"))?;
+        let signer = SigV4 {
             creds,
+            region: region.to_string(),
+            service: "ec2",
+        };
+        Ok(Ec2 {
+            http: http.with_profile(PROFILE).with_signer(Arc::new(signer)),
+            endpoint,
         })
     }
 
@@ -75,32 +95,13 @@ impl Ec2 {
         }
         crate::debug!("EC2 {action} {}", self.endpoint);
         let build = || -> Result<Request> {
-            let mut headers = vec![
-                ("host".to_string(), self.host.clone()),
-                (
-                    "content-type".to_string(),
-                    "application/x-www-form-urlencoded; charset=utf-8".to_string(),
-                ),
-            ];
-            let signed = sigv4::sign(
-                &sigv4::Signable {
-                    method: "POST",
-                    url: &self.endpoint,
-                    headers: &headers,
-                    body: body.as_bytes(),
-                },
-                &self.creds,
-                &self.region,
-                "ec2",
-                SystemTime::now(),
-            )?;
-            headers.extend(signed);
-            // ureq sets Host itself from the URL.
-            headers.retain(|(k, _)| k != "host");
             Ok(Request {
                 method: "POST",
                 url: self.endpoint.clone(),
-                headers,
+                headers: vec![(
+                    "content-type".to_string(),
+                    "application/x-www-form-urlencoded; charset=utf-8".to_string(),
+                )],
                 body: body.clone().into_bytes(),
             })
         };
@@ -293,11 +294,13 @@ mod tests {
     fn errors_and_instances() {
         let e = error_of(&Response {
             status: 400,
+            headers: vec![],
             body: "<?xml version=\"1.0\"?><Response><Errors><Error><Code>AuthFailure</Code><Message>AWS was not able to validate the provided access credentials</Message></Error></Errors><RequestID>x</RequestID></Response>".into(),
         });
         assert_eq!(e.code, "AuthFailure");
         let e = error_of(&Response {
             status: 502,
+            headers: vec![],
             body: "Bad gateway\nmore".into(),
         });
         assert_eq!(e.to_string(), "EC2 API error HTTP502: Bad gateway");

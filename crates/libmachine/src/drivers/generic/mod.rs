@@ -23,7 +23,6 @@ use crate::state::State;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::net::{TcpStream, ToSocketAddrs};
 use std::path::Path;
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
@@ -166,11 +165,7 @@ impl GenericDriver {
 
 /// Whether a TCP connection to `host:port` succeeds within `timeout`.
 fn tcp_accepts(host: &str, port: u16, timeout: Duration) -> bool {
-    (host, port)
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .is_some_and(|a| TcpStream::connect_timeout(&a, timeout).is_ok())
+    crate::dial::dial(host, port, std::time::Instant::now() + timeout).is_ok()
 }
 
 impl Driver for GenericDriver {

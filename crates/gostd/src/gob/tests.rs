@@ -1,5 +1,5 @@
 //! Round trips through our own encoder and decoder, and byte-exact encodings of the
-//! basic values (the cross-checks against Go are in `tests/plugin.rs`).
+//! basic values (the cross-checks against Go are in libmachine's `tests/integration/gob_go.rs`).
 
 use super::encode::{put_int, put_uint};
 use super::*;
