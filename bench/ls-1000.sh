@@ -7,7 +7,7 @@
 # * 250 `none` machines at a loopback listener that accepts and never answers: their
 #   Docker query hangs until the `ls` timeout (an unreachable daemon);
 # * 250 `generic` machines whose SSH port is that silent listener and whose engine port
-#   refuses: their state probe gives up after its own 2 s bound (`Stopped`).
+#   refuses: their state probe gives up after its own 0.5 s banner wait (`Stopped`).
 # Only loopback is used. RUNS (default 3) runs per timeout; the figure is their mean.
 set -euo pipefail
 cd "$(dirname "$0")/.."

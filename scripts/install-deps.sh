@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
-# Debian packages the tests use: a real dockerd and docker CLI (docker.io), the shells
-# `env` is evaluated by, OpenSSH (client, server, sftp for scp), rsync and sshfs, GNU time
-# and openssl for the benchmarks, Go for the test driver plugins; then the VM test bed's
-# own packages (QEMU, debootstrap), which tests/testbed/install-deps.sh installs carefully
-# (QEMU from the same suite as the machine's qemu-utils backport). moto's EC2 emulator
-# (PyPI `moto[server]`, for the amazonec2 tests and bench/ec2.sh) goes into a venv under
-# the user's cache directory, outside the repository; python3-venv lets Debian's python3
-# make one. xorriso makes the boot2docker ISO images (ISO9660, volume label
-# Boot2Docker-vX.Y.Z) that the ISO cache tests serve.
+# Debian packages the tests use, after what the main command uses
+# (scripts/install-user-deps.sh: QEMU, the image builder's tools, the docker CLI): the
+# shells `env` is evaluated by, OpenSSH (client, server, sftp for scp), rsync and sshfs,
+# GNU time and openssl for the benchmarks, Go for the test driver plugins, mingw-w64 and
+# wine for the Windows binary. moto's EC2 emulator (PyPI `moto[server]`, for the
+# amazonec2 tests and bench/ec2.sh) goes into a venv under the user's cache directory,
+# outside the repository; python3-venv lets Debian's python3 make one. xorriso makes the
+# boot2docker ISO images (ISO9660, volume label Boot2Docker-vX.Y.Z) that the ISO cache
+# tests serve.
 # Idempotent: installs only what is missing; `apt-get update` only when lists are old.
 # scripts/check-install.sh simulates this script on a fresh machine's package state.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/apt.sh
 
+scripts/install-user-deps.sh
+
 packages=(
-  docker.io zsh fish tcsh
+  zsh fish tcsh
   openssh-client openssh-server openssh-sftp-server rsync sshfs fuse3 sudo
   python3 python3-venv curl ca-certificates iproute2 procps time openssl
   # Go, to build the driver plugins and gob vectors the plugin tests run (tests/goplugin).
@@ -43,5 +45,3 @@ if [[ -z ${DM_APT_ADMINDIR:-} ]] &&
   python3 -m venv "$moto_venv"
   "$moto_venv/bin/pip" install -q --disable-pip-version-check "moto[server]==$moto_version"
 fi
-
-tests/testbed/install-deps.sh

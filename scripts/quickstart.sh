@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job, on a fresh Debian 12 machine: install what is needed, build and install
-# docker-machine, create a local Docker host (a QEMU VM, the qemu driver) and run a
-# container on it.
+# The main job, on a fresh Debian 12 machine: install what it uses (QEMU, the image
+# builder's tools, the docker CLI: scripts/install-user-deps.sh; the tests' own packages
+# are scripts/install-deps.sh's), build and install docker-machine, create a local
+# Docker host (a QEMU VM, the qemu driver) and run a container on it.
 #
 #   scripts/quickstart.sh [--local-image] [NAME]
 #
@@ -24,7 +25,7 @@ for arg in "$@"; do
   esac
 done
 
-scripts/install-deps.sh
+scripts/install-user-deps.sh
 scripts/install.sh
 dm=/usr/local/bin/docker-machine
 

@@ -3,7 +3,7 @@
 # golang-go, from Go's standard library alone, into a cache directory keyed by the hash
 # of their sources and of the Go version, and prints that directory. The plugin is
 # installed as docker-machine-driver-fake and linked under the names of its
-# misbehaving variants (see plugin/main.go).
+# misbehaving variants, and as docker-machine-driver-ci-test (see plugin/main.go).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 command -v go >/dev/null || { echo "build.sh: go is missing (apt-get install golang-go)" >&2; exit 1; }
@@ -20,6 +20,7 @@ if [ ! -x "$cache/bin/gobvectors" ]; then
   for v in crash garbage version hang die slow; do
     ln -s docker-machine-driver-fake "$tmp/bin/docker-machine-driver-fake$v"
   done
+  ln -s docker-machine-driver-fake "$tmp/bin/docker-machine-driver-ci-test"
   # Another test run may have built the same sources meanwhile: keep the first.
   mv -T "$tmp" "$cache" 2>/dev/null || rm -rf "$tmp"
 fi

@@ -4,8 +4,9 @@
 //! 1. CA and client certificates created when missing or expired (every driver);
 //! 2. `Running pre-create checks...` and the driver's check (exit 3, nothing saved);
 //! 3. save; `Creating machine...`; the driver creates; save;
-//! 4. unless the driver has no SSH (`none`): wait until Running, wait for SSH, detect the OS,
-//!    provision, check the TLS connection; save.
+//! 4. unless the driver has no SSH (`none`, or a running machine whose driver gives an
+//!    empty SSH address, as 0.16.2's `ci-test` plugin): wait until Running, wait for SSH,
+//!    detect the OS, provision, check the TLS connection; save.
 //!
 //! The machine is saved before every step that can fail halfway, so a failed create
 //! leaves a machine that `ls` lists and `rm -f` removes. Errors read
@@ -97,7 +98,7 @@ pub fn create(store: &Store, host: &mut Host, opts: &CreateOptions) -> Result<()
     })?;
 
     crate::testpoint::pause("create-driver-done");
-    if host.driver.capabilities().ssh {
+    if host.driver.capabilities().ssh && !crate::drivers::gives_no_ssh_address(&*host.driver) {
         let result = provision_new(host, opts);
         // Whatever provisioning learnt (nothing, today) is kept even when it failed.
         let _ = store.save(host);

@@ -2,8 +2,9 @@
 //! state and Docker version in parallel, within a timeout, as sorted rows; and the
 //! `--filter` conditions that pick the machines.
 //!
-//! Every machine is asked on its own thread; what is not done when the timeout expires
-//! becomes a `Timeout` row. The threads are detached, not scoped: a driver call that
+//! The machines are asked in parallel (a few threads, and a thread each for those that
+//! keep the others waiting); what is not done when the timeout expires becomes a
+//! `Timeout` row. The threads are detached, not scoped: a driver call that
 //! ignores timeouts (a 15 s TCP probe, a plugin that hangs) cannot hold the listing past
 //! the deadline; the process exits without it.
 //!
@@ -32,8 +33,9 @@ use crate::state::State;
 use crate::store::Store;
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Every machine of the store: those that load, and the others with their load error.
@@ -61,13 +63,37 @@ pub fn load_all(store: &Store) -> Result<AllHosts, UnreadableStore> {
         hosts: Vec::with_capacity(names.len()),
         broken: Vec::new(),
     };
-    for name in names {
-        match store.load(&name) {
+    for (name, loaded) in names.iter().zip(load_each(store, &names)) {
+        match loaded {
             Ok(host) => all.hosts.push(Arc::new(host)),
-            Err(e) => all.broken.push((name, e.to_string().replace('\n', " "))),
+            Err(e) => all
+                .broken
+                .push((name.clone(), e.to_string().replace('\n', " "))),
         }
     }
     Ok(all)
+}
+
+/// Below this many machines one thread loads them all: threads cost more than they save.
+const LOAD_ALONE: usize = 16;
+
+/// Every machine of `names` loaded, in order; a large store on every core at once.
+fn load_each(store: &Store, names: &[String]) -> Vec<Result<Host, crate::store::StoreError>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if names.len() < LOAD_ALONE || threads < 2 {
+        return names.iter().map(|n| store.load(n)).collect();
+    }
+    let chunk = names.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = names
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(|n| store.load(n)).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("loading machines"))
+            .collect()
+    })
 }
 
 /// One row of the listing (Go's `HostListItem`).
@@ -485,42 +511,70 @@ fn states_within(hosts: &[Arc<Host>], timeout: Duration) -> Vec<State> {
         .collect()
 }
 
-/// Run `job` for every host, each on a thread of its own, and keep what is done by
-/// `deadline` (`None`: not done in time; its thread is left to finish on its own). A
-/// host whose thread cannot be started is asked on this thread.
+/// How long the asking may go without an answer before every machine still waiting gets
+/// a thread of its own.
+const STALL: Duration = Duration::from_millis(2);
+
+/// Run `job` for every host and keep what is done by `deadline` (`None`: not done in
+/// time; its thread is left to finish on its own). A few threads (two per core) take
+/// the hosts in turn, which is all that answers at once need (a refused port, a local
+/// plugin); when none has answered for [`STALL`], every host still waiting gets a
+/// thread of its own, so a driver call that hangs holds only itself. A host no thread
+/// can be started for is asked on this thread.
 fn each_within<T, F>(hosts: &[Arc<Host>], deadline: Instant, job: F) -> Vec<Option<T>>
 where
     T: Send + 'static,
     F: Fn(&Host) -> T + Send + Sync + 'static,
 {
     let job = Arc::new(job);
+    let hosts: Arc<Vec<Arc<Host>>> = Arc::new(hosts.to_vec());
+    let queue = Arc::new(Mutex::new((0..hosts.len()).collect::<VecDeque<usize>>()));
     let (tx, rx) = mpsc::channel::<(usize, T)>();
     let mut results: Vec<Option<T>> = hosts.iter().map(|_| None).collect();
-    let mut pending = 0usize;
-    for (i, host) in hosts.iter().enumerate() {
-        let (shared, tx, shared_job) = (Arc::clone(host), tx.clone(), Arc::clone(&job));
-        let spawned = std::thread::Builder::new().spawn(move || {
-            let _ = tx.send((i, shared_job(&shared)));
-        });
-        match spawned {
-            Ok(_) => pending += 1,
-            Err(e) => {
-                crate::debug!("could not start a thread for {}: {e}", host.name);
-                results[i] = Some(job(host));
-            }
+    let mut done = 0usize;
+    // A worker asks hosts from the queue until it is empty; false if it cannot start.
+    let start_worker = || {
+        let (hosts, queue, job, tx) = (hosts.clone(), queue.clone(), job.clone(), tx.clone());
+        std::thread::Builder::new()
+            .spawn(move || loop {
+                let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+                let Some(i) = next else { break };
+                if tx.send((i, job(&hosts[i]))).is_err() {
+                    break;
+                }
+            })
+            .map_err(|e| crate::debug!("could not start a thread: {e}"))
+            .is_ok()
+    };
+    let queued =
+        |queue: &Mutex<VecDeque<usize>>| queue.lock().unwrap_or_else(|e| e.into_inner()).len();
+    let ask_here = |results: &mut Vec<Option<T>>| {
+        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+        next.map(|i| results[i] = Some(job(&hosts[i])))
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for _ in 0..hosts.len().min(2 * cores) {
+        if !start_worker() && ask_here(&mut results).is_some() {
+            done += 1;
         }
     }
-    drop(tx);
-    while pending > 0 {
+    while done < hosts.len() {
         let Some(left) = deadline.checked_duration_since(Instant::now()) else {
             break;
         };
-        match rx.recv_timeout(left) {
+        match rx.recv_timeout(left.min(STALL)) {
             Ok((i, result)) => {
                 results[i] = Some(result);
-                pending -= 1;
+                done += 1;
             }
-            Err(_) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                for _ in 0..queued(&queue) {
+                    if !start_worker() && ask_here(&mut results).is_some() {
+                        done += 1;
+                    }
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
     results

@@ -65,7 +65,13 @@ impl Store {
         for entry in entries {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.starts_with('.') && entry.path().is_dir() {
+            // The entry's type comes with the listing; only a link needs a stat.
+            let is_dir = match entry.file_type() {
+                Ok(t) if t.is_dir() => true,
+                Ok(t) if !t.is_symlink() => false,
+                _ => entry.path().is_dir(),
+            };
+            if !name.starts_with('.') && is_dir {
                 names.push(name);
             }
         }
@@ -82,13 +88,17 @@ impl Store {
     /// `config.json.bak`).
     pub fn load(&self, name: &str) -> Result<Host, StoreError> {
         let dir = self.machine_dir(name);
-        if !dir.is_dir() {
-            return Err(StoreError::DoesNotExist(name.to_string()));
-        }
         let path = dir.join("config.json");
-        let data = fs::read(&path).map_err(|error| StoreError::Read {
-            path: path.clone(),
-            error,
+        // Read first: the directory is looked at only when that fails (`ls` loads all).
+        let data = fs::read(&path).map_err(|error| {
+            if dir.is_dir() {
+                StoreError::Read {
+                    path: path.clone(),
+                    error,
+                }
+            } else {
+                StoreError::DoesNotExist(name.to_string())
+            }
         })?;
         let (host, migrated) =
             migrate::load_host(name, &data, &self.path).map_err(StoreError::Migrate)?;

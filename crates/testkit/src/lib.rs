@@ -14,6 +14,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The variable that makes a test which cannot run here fail instead of skipping: CI
+/// sets it (`scripts/test.sh` when `CI=true`, and `.ci/run`), so that a missing install
+/// step cannot hide behind a green run.
+pub const REQUIRE_TOOLS: &str = "DM_REQUIRE_TOOLS";
+
+/// Whether every test must run (`DM_REQUIRE_TOOLS=1`).
+pub fn tools_required() -> bool {
+    std::env::var(REQUIRE_TOOLS).is_ok_and(|v| v == "1")
+}
+
+/// A test that cannot run here because `why` (a missing tool, no root...). On a
+/// developer's machine it prints `skipped: WHY` and the caller returns; where every test
+/// must run ([`tools_required`]) the test fails with `why`. Every skip goes through here.
+#[track_caller]
+pub fn skip(why: &str) {
+    if tools_required() {
+        panic!("{why}: {REQUIRE_TOOLS}=1 requires every test to run (scripts/test.sh installs what they need)");
+    }
+    eprintln!("skipped: {why}");
+}
+
 /// A port on 127.0.0.1 that nothing listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -67,13 +88,32 @@ impl Drop for SilentListener {
     }
 }
 
-/// Returns from the calling test, printing why, when the sshd fixture cannot run here.
+/// Returns from the calling test ([`skip`]) when the sshd fixture cannot run here.
 #[macro_export]
 macro_rules! require_sshd {
     () => {
         if let Some(reason) = $crate::sshd::unavailable() {
-            eprintln!("skipped: {reason}");
+            $crate::skip(&reason);
             return;
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// nextest runs each test in a process of its own: the variable is this test's.
+    #[test]
+    fn a_skip_fails_the_test_only_where_every_test_must_run() {
+        std::env::remove_var(REQUIRE_TOOLS);
+        skip("no such tool");
+        std::env::set_var(REQUIRE_TOOLS, "1");
+        let failed = std::panic::catch_unwind(|| skip("no such tool")).unwrap_err();
+        let why = failed.downcast_ref::<String>().unwrap();
+        assert!(
+            why.starts_with("no such tool: DM_REQUIRE_TOOLS=1 "),
+            "{why}"
+        );
+    }
 }

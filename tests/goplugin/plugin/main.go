@@ -117,7 +117,12 @@ type Driver struct {
 	Tags           []string
 	InstallURL     string
 	Running        bool
+	URL            string `json:",omitempty"`
 }
+
+// ciTest: the variant named ci-test, like 0.16.2's third-party test driver: it only
+// records a URL (as the none driver does) and gives no SSH address.
+func ciTest() bool { return driverName == "ci-test" }
 
 var driverName = os.Getenv("MACHINE_PLUGIN_DRIVER_NAME")
 
@@ -168,6 +173,10 @@ func (r *RPCServerDriver) SetConfigRaw(data []byte, _ *struct{}) error {
 
 func (r *RPCServerDriver) GetCreateFlags(_ *struct{}, reply *[]Flag) error {
 	record("GetCreateFlags")
+	if ciTest() {
+		*reply = []Flag{StringFlag{Name: "url", Usage: "URL of host when no driver is selected"}}
+		return nil
+	}
 	*reply = []Flag{
 		StringFlag{Name: "fake-ip-address", Usage: "address of the fake machine", EnvVar: "FAKE_IP_ADDRESS", Value: "127.0.0.1"},
 		IntFlag{Name: "fake-ssh-port", Usage: "SSH port of the fake machine", EnvVar: "FAKE_SSH_PORT", Value: 22},
@@ -183,6 +192,10 @@ func (r *RPCServerDriver) GetCreateFlags(_ *struct{}, reply *[]Flag) error {
 func (r *RPCServerDriver) SetConfigFromFlags(flags *DriverOptions, _ *struct{}) error {
 	record("SetConfigFromFlags")
 	f := *flags
+	if ciTest() {
+		r.d.URL = f.String("url")
+		return nil
+	}
 	if f.Bool("fake-fail-precreate") {
 		r.d.Tags = []string{"fail-precreate"}
 	} else {
@@ -213,6 +226,10 @@ func (r *RPCServerDriver) PreCreateCheck(_, _ *struct{}) error {
 
 func (r *RPCServerDriver) Create(_, _ *struct{}) error {
 	record("Create")
+	if ciTest() {
+		r.d.Running = true
+		return nil
+	}
 	fmt.Println("Creating fake machine...")
 	fmt.Fprintln(os.Stderr, "creating with key", r.d.SSHKeyPath)
 	if r.d.SSHKeyPath != "" {
@@ -248,6 +265,9 @@ func (r *RPCServerDriver) GetMachineName(_ *struct{}, reply *string) error {
 func (r *RPCServerDriver) GetSSHHostname(_ *struct{}, reply *string) error {
 	record("GetSSHHostname")
 	*reply = r.d.IPAddress
+	if ciTest() {
+		*reply = ""
+	}
 	return nil
 }
 func (r *RPCServerDriver) GetSSHKeyPath(_ *struct{}, reply *string) error {
@@ -269,6 +289,10 @@ func (r *RPCServerDriver) GetURL(_ *struct{}, reply *string) error {
 	record("GetURL")
 	if !r.d.Running {
 		return errors.New("Host is not running")
+	}
+	if ciTest() {
+		*reply = r.d.URL
+		return nil
 	}
 	*reply = fmt.Sprintf("tcp://%s", net.JoinHostPort(r.d.IPAddress, fmt.Sprint(r.d.DockerPort)))
 	return nil
@@ -301,9 +325,17 @@ func (r *RPCServerDriver) Remove(_, _ *struct{}) error {
 	fmt.Println("Deleting fake machine...")
 	return nil
 }
-func (r *RPCServerDriver) Restart(_, _ *struct{}) error { record("Restart"); r.d.Running = true; return nil }
-func (r *RPCServerDriver) Start(_, _ *struct{}) error   { record("Start"); r.d.Running = true; return nil }
-func (r *RPCServerDriver) Stop(_, _ *struct{}) error    { record("Stop"); r.d.Running = false; return nil }
+func (r *RPCServerDriver) Restart(_, _ *struct{}) error {
+	record("Restart")
+	r.d.Running = true
+	return nil
+}
+func (r *RPCServerDriver) Start(_, _ *struct{}) error {
+	record("Start")
+	r.d.Running = true
+	return nil
+}
+func (r *RPCServerDriver) Stop(_, _ *struct{}) error { record("Stop"); r.d.Running = false; return nil }
 
 func main() {
 	if os.Getenv("MACHINE_PLUGIN_TOKEN") != "42" {

@@ -15,7 +15,7 @@ use std::process::Command;
 #[test]
 fn ec2_cli_against_moto() {
     if std::env::var("DM_MOTO_TESTS").as_deref() == Ok("0") {
-        eprintln!("skipped: DM_MOTO_TESTS=0");
+        testkit::skip("DM_MOTO_TESTS=0");
         return;
     }
     let out = run(Command::new(repo_root().join("tests/moto/run.sh"))

@@ -148,11 +148,16 @@ fn find_program(candidates: &[&str]) -> Option<PathBuf> {
     candidates.iter().map(PathBuf::from).find(|p| p.exists())
 }
 
-fn which(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
+/// A shell on PATH; its case is skipped ([`testkit::skip`]) when it is missing.
+fn shell(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&path)
         .map(|d| d.join(name))
-        .find(|p| p.is_file())
+        .find(|p| p.is_file());
+    if found.is_none() {
+        testkit::skip(&format!("{name} is not installed: its case"));
+    }
+    found
 }
 
 // ---------------------------------------------------------------------------------------
@@ -336,11 +341,11 @@ impl World {
 #[test]
 fn env_and_config_against_a_real_dockerd() {
     if let Some(reason) = dockerd::unavailable() {
-        eprintln!("SKIPPED: {reason}");
+        testkit::skip(&reason);
         return;
     }
     let Some(docker) = find_program(&["/usr/local/bin/docker", "/usr/bin/docker"]) else {
-        eprintln!("SKIPPED: the docker CLI is not installed");
+        testkit::skip("the docker CLI is not installed");
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -425,17 +430,15 @@ fn evaluated_by_real_shells(w: &World) {
     let out = ok(o);
     assert!(out.starts_with("m1\n") && out.lines().count() == 2, "{out}");
 
-    if let Some(zsh) = which("zsh") {
+    if let Some(zsh) = shell("zsh") {
         let out = ok(w.shell(
             &zsh.to_string_lossy(),
             &format!("eval \"$(\"$DM\" -s \"$STORE\" env m1)\" && {check}"),
             &[],
         ));
         assert!(!out.trim().is_empty());
-    } else {
-        eprintln!("zsh not installed: zsh case skipped");
     }
-    if let Some(fish) = which("fish") {
+    if let Some(fish) = shell("fish") {
         // Detected from $SHELL, and given explicitly.
         let out = ok(w.shell(
             &fish.to_string_lossy(),
@@ -449,18 +452,14 @@ fn evaluated_by_real_shells(w: &World) {
             &[],
         ));
         assert!(!out.trim().is_empty());
-    } else {
-        eprintln!("fish not installed: fish case skipped");
     }
-    if let Some(tcsh) = which("tcsh") {
+    if let Some(tcsh) = shell("tcsh") {
         let out = ok(w.shell(
             &tcsh.to_string_lossy(),
             &format!("eval `$DM -s $STORE env m1` && printenv DOCKER_MACHINE_NAME && {check}"),
             &[],
         ));
         assert!(out.starts_with("m1\n"), "{out}");
-    } else {
-        eprintln!("tcsh not installed: tcsh case skipped");
     }
 }
 
@@ -678,7 +677,7 @@ fn special_characters_round_trip(w: &World) {
         &envs,
     ));
     assert!(out.starts_with(&format!("{want_dir}\n")), "{out}");
-    if let Some(zsh) = which("zsh") {
+    if let Some(zsh) = shell("zsh") {
         let out = ok(w.shell(
             &zsh.to_string_lossy(),
             &format!("eval \"$(\"$DM\" -s \"$WEIRD\" env m2)\" && printf '%s\\n' \"$DOCKER_CERT_PATH\" && {check}"),
@@ -686,7 +685,7 @@ fn special_characters_round_trip(w: &World) {
         ));
         assert!(out.starts_with(&format!("{want_dir}\n")), "{out}");
     }
-    if let Some(fish) = which("fish") {
+    if let Some(fish) = shell("fish") {
         let out = ok(w.shell(
             &fish.to_string_lossy(),
             &format!(
@@ -696,7 +695,7 @@ fn special_characters_round_trip(w: &World) {
         ));
         assert!(out.starts_with(&format!("{want_dir}\n")), "{out}");
     }
-    if let Some(tcsh) = which("tcsh") {
+    if let Some(tcsh) = shell("tcsh") {
         // The store comes from the environment here: tcsh evaluates the `:` hint line,
         // which repeats argv unquoted (as the original's did).
         let out = ok(w.shell(

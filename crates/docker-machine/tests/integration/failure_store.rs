@@ -287,7 +287,7 @@ fn write_generic(store: &Path, name: &str, ssh_port: u16, engine_port: u16) {
 }
 
 /// 0.16.2 called such a host Running after a TCP connect; a port forward with nothing
-/// behind it accepts too, so here it takes an SSH banner, waited for at most 2 s. Each
+/// behind it accepts too, so here it takes an SSH banner, waited for at most 0.5 s. Each
 /// machine is probed once per `ls`, all at once: the listing takes one probe's time.
 #[test]
 fn a_host_that_accepts_and_never_speaks_is_stopped_after_one_short_probe() {
@@ -304,9 +304,9 @@ fn a_host_that_accepts_and_never_speaks_is_stopped_after_one_short_probe() {
     ok(&status, "status");
     assert_eq!(status.stdout, "Stopped\n");
     assert_eq!(silent.accepted.load(Ordering::SeqCst), 1, "one probe");
-    // Bounded by the 2 s probe (0.16.2's port-forward-blind connect answered at once;
-    // before the fix this took 5.2 s).
-    assert!(status.secs < 4.0, "status took {:.1} s", status.secs);
+    // Bounded by the 0.5 s banner wait (0.16.2's port-forward-blind connect answered at
+    // once; this took 5.2 s, then 2.0 s). Loose: the machine may be loaded.
+    assert!(status.secs < 1.5, "status took {:.1} s", status.secs);
 
     let before = silent.accepted.load(Ordering::SeqCst);
     let ls = isolated(store, &["ls", "--format", "{{.Name}} {{.State}}"]);

@@ -504,7 +504,7 @@ fn timeout_row() {
 #[test]
 fn real_dockerd_over_tls() {
     if let Some(reason) = dockerd::unavailable() {
-        eprintln!("SKIP real_dockerd_over_tls: {reason}");
+        testkit::skip(&reason);
         return;
     }
     let dockerd = dockerd::path().unwrap();

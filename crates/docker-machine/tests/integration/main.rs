@@ -16,6 +16,7 @@ mod env;
 mod failure_kill;
 mod failure_store;
 mod google_cli;
+mod hyperv;
 mod inspect;
 mod ls;
 mod plugin;

@@ -527,3 +527,40 @@ fn heartbeats_keep_a_busy_plugin_alive() {
     assert_eq!(out.stdout, "Stopped\n", "{out:?}");
     assert_no_plugin_left(&store);
 }
+
+/// 0.16.2's third-party suite (its/thirdparty) with its ci-test plugin, a driver that only
+/// records a URL and gives no SSH address: not provisioned, as 0.16.2 did.
+#[test]
+fn the_ci_test_plugin_passes_the_third_party_suite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let plugins = go_plugin_dir();
+    let started = Instant::now();
+    let out = dm(
+        &store,
+        &plugins,
+        &["create", "-d", "ci-test", "--url", "url", "default"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "no SSH wait: {out:?}"
+    );
+    assert!(!out.stdout.contains("Waiting for"), "{out:?}");
+    let out = dm(&store, &plugins, &["ls", "-q"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "default\n"), "{out:?}");
+    let out = dm(&store, &plugins, &["url", "default"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "url\n"), "{out:?}");
+    let out = dm(&store, &plugins, &["status", "default"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "Running\n"), "{out:?}");
+    // Provisioning asked for by hand has no address to go to: one line, at once.
+    let started = Instant::now();
+    let out = dm(&store, &plugins, &["provision", "default"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(one_line(&out), "the machine's driver gives no SSH address");
+    assert!(started.elapsed() < Duration::from_secs(30), "{out:?}");
+    let out = dm(&store, &plugins, &["rm", "-y", "default"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!store.join("machines/default").exists());
+    assert_no_plugin_left(&store);
+}

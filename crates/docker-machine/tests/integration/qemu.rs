@@ -139,7 +139,7 @@ fn invalid_flag_values_are_configuration_errors() {
 #[test]
 fn not_enough_disk_space_is_refused() {
     if !testkit::is_root() {
-        eprintln!("skipped: mounting a small tmpfs needs root");
+        testkit::skip("mounting a small tmpfs needs root");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -152,7 +152,7 @@ fn not_enough_disk_space_is_refused() {
         .map(|s| s.success())
         .unwrap_or(false);
     if !mounted {
-        eprintln!("skipped: cannot mount a tmpfs here");
+        testkit::skip("cannot mount a tmpfs here");
         return;
     }
     struct Unmount<'a>(&'a Path);

@@ -206,7 +206,7 @@ fn ssh_stdin_reaches_the_remote_command() {
 fn ssh_without_command_is_an_interactive_session() {
     require_sshd!();
     if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("skipped: script (util-linux) is missing");
+        testkit::skip("script (util-linux) is missing");
         return;
     }
     let e = env();
@@ -304,7 +304,7 @@ fn ssh_refusals() {
 fn ssh_external_client_checks_key_permissions() {
     require_sshd!();
     if libmachine::ssh::default_kind(false) != libmachine::ssh::ClientKind::External {
-        eprintln!("skipped: no ssh binary");
+        testkit::skip("no ssh binary");
         return;
     }
     let e = env();
@@ -343,7 +343,7 @@ fn data(n: usize, seed: u32) -> Vec<u8> {
 fn scp_round_trips() {
     require_sshd!();
     if Command::new("scp").arg("-V").output().is_err() {
-        eprintln!("skipped: no scp binary");
+        testkit::skip("no scp binary");
         return;
     }
     let e = env();
@@ -482,7 +482,7 @@ fn scp_failures() {
 fn scp_delta_uses_rsync() {
     require_sshd!();
     if Command::new("rsync").arg("--version").output().is_err() {
-        eprintln!("skipped: no rsync binary");
+        testkit::skip("no rsync binary");
         return;
     }
     let e = env();
@@ -521,11 +521,11 @@ fn scp_delta_uses_rsync() {
 fn mount_and_unmount_with_sshfs() {
     require_sshd!();
     if Command::new("sshfs").arg("--version").output().is_err() {
-        eprintln!("skipped: no sshfs binary");
+        testkit::skip("no sshfs binary");
         return;
     }
     if !Path::new("/dev/fuse").exists() {
-        eprintln!("skipped: no /dev/fuse");
+        testkit::skip("no /dev/fuse");
         return;
     }
     let e = env();
@@ -550,7 +550,7 @@ fn mount_and_unmount_with_sshfs() {
             || err.contains("Operation not permitted")
             || err.contains("fusermount")
         {
-            eprintln!("skipped: FUSE is not usable here: {err}");
+            testkit::skip(&format!("FUSE is not usable here: {err}"));
             return;
         }
         panic!("mount failed: {err}");
@@ -676,7 +676,7 @@ fn ssh_and_scp_refuse_a_host_key_other_than_the_pinned_one() {
 fn scp_between_two_loopback_machines_reaches_each_on_its_own_port() {
     require_sshd!();
     if Command::new("scp").arg("-V").output().is_err() {
-        eprintln!("skipped: no scp binary");
+        testkit::skip("no scp binary");
         return;
     }
     let work = tempfile::tempdir().unwrap();

@@ -4,7 +4,7 @@
 //! in `DOCKER_CERT_PATH`, env's lines run by wine's cmd, and `ssh NAME -- CMD` with the
 //! built-in client to a real OpenSSH server on loopback.
 //!
-//! Skipped, with the reason printed, only when the Windows binary was not built. All
+//! Skipped ([`testkit::skip`]) only when the Windows binary was not built. All
 //! tests share one WINEPREFIX under the target directory, made once (`wineboot`) under
 //! a file lock, with two test-only helpers built by mingw from `tests/wine/`: a
 //! `bcryptprimitives.dll` that wine 8 lacks and Rust's std needs, and a launcher named
@@ -76,11 +76,11 @@ impl Wine {
             .join(profile.file_name().unwrap())
             .join("docker-machine.exe");
         if !exe.exists() {
-            eprintln!(
-                "skipped: the Windows binary was not built ({} is missing; \
+            testkit::skip(&format!(
+                "the Windows binary was not built ({} is missing; \
                  cargo build --target x86_64-pc-windows-gnu -p docker-machine)",
                 exe.display()
-            );
+            ));
             return None;
         }
         let base = target.join("wine");

@@ -38,6 +38,8 @@ pub struct B2dCache {
     progress: Progress,
     /// Where the Info/Warn lines go when not to the log (tests read them).
     lines: Option<Arc<Mutex<Vec<String>>>>,
+    /// The machine a driver's lines are said for: `(NAME) ` starts them.
+    machine: Option<String>,
 }
 
 impl B2dCache {
@@ -47,6 +49,7 @@ impl B2dCache {
             api_url: DEFAULT_API_URL.to_string(),
             progress: Progress::for_stdout(),
             lines: None,
+            machine: None,
         }
     }
 
@@ -67,7 +70,22 @@ impl B2dCache {
         self
     }
 
+    /// Lines said by a driver for `machine`, as 0.16.2's driver plugins printed them
+    /// (`(NAME) Copying ...`); `upgrade` says them without.
+    pub fn for_machine(mut self, machine: &str) -> B2dCache {
+        self.machine = Some(machine.to_string());
+        self
+    }
+
     fn say(&self, line: &str) {
+        let prefixed;
+        let line = match &self.machine {
+            Some(machine) => {
+                prefixed = format!("({machine}) {line}");
+                &prefixed
+            }
+            None => line,
+        };
         match &self.lines {
             Some(sink) => sink.lock().unwrap().push(line.to_string()),
             None => log::info(line),

@@ -118,3 +118,31 @@ fn a_machine_without_ssh_is_created_without_waiting_or_provisioning() {
     assert_eq!(fake.calls(), [PreCreateCheck, Create]);
     assert!(store.machine_dir("m").join("config.json").is_file());
 }
+
+#[test]
+fn a_running_machine_whose_driver_gives_no_ssh_address_is_not_provisioned() {
+    // As 0.16.2's ci-test plugin: it records a URL, runs, and has no SSH address.
+    let fake = Fake::new(State::None).ssh_hostname("");
+    let (result, store, _dir) = run(&fake);
+    assert_eq!(result, Ok(()));
+    assert_eq!(fake.calls(), [PreCreateCheck, Create, POLL]);
+    assert!(store.machine_dir("m").join("config.json").is_file());
+}
+
+#[test]
+fn an_empty_ssh_address_once_running_fails_at_once_instead_of_waiting_for_ssh() {
+    // Not running yet when asked, so provisioning is due; SSH to "" cannot succeed.
+    let fake = Fake::new(State::None).slow(2).ssh_hostname("");
+    let started = std::time::Instant::now();
+    let (result, store, _dir) = run_waiting(&fake, Duration::from_secs(300));
+    assert_eq!(
+        result,
+        failure(
+            1,
+            "Error creating machine: Error detecting OS: the machine's driver gives no SSH address"
+        )
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(fake.calls(), [PreCreateCheck, Create, POLL, POLL, POLL]);
+    assert!(store.load("m").is_ok());
+}

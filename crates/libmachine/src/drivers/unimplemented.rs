@@ -32,7 +32,7 @@ impl RawDriver {
     }
 
     fn new(stored_name: &str, shown_name: &str, json: Value, reason: String) -> RawDriver {
-        let base = serde_json::from_value(json.clone()).unwrap_or_default();
+        let base = serde::Deserialize::deserialize(&json).unwrap_or_default();
         RawDriver {
             stored_name: stored_name.to_string(),
             shown_name: shown_name.to_string(),

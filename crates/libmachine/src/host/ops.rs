@@ -113,9 +113,10 @@ impl Host {
 
 /// After `start`/`restart`: wait for SSH, detect the OS again and wait until the daemon
 /// listens on its port (the Docker URL's, not always 2376: bug 12 in docs/original-bugs.md).
-/// Machines without SSH (the none driver) have nothing to wait for.
+/// Machines without SSH (the none driver, a driver that gives no SSH address) have
+/// nothing to wait for.
 pub(crate) fn wait_for_docker(host: &mut Host) -> Result<()> {
-    if !host.driver.capabilities().ssh {
+    if !host.driver.capabilities().ssh || crate::drivers::gives_no_ssh_address(&*host.driver) {
         return Ok(());
     }
     let client = host.connect(DEFAULT_SSH_WAIT)?;

@@ -126,8 +126,21 @@ pub fn ssh_error_text(text: &str) -> String {
 /// Connect to an SSH port and read the server's identification line (`SSH-2.0-...`).
 /// A port forward that accepts connections with nothing behind it gives no banner.
 pub fn probe_ssh_banner(host: &str, port: u16, timeout: Duration) -> Result<String, BannerError> {
+    probe_ssh_banner_within(host, port, timeout, timeout)
+}
+
+/// [`probe_ssh_banner`] with its own bound on the wait for the banner once connected;
+/// a real sshd sends it one round trip after the connect, so the wait is at least four
+/// times what the connect took.
+pub fn probe_ssh_banner_within(
+    host: &str,
+    port: u16,
+    connect_timeout: Duration,
+    banner_timeout: Duration,
+) -> Result<String, BannerError> {
+    let connecting = Instant::now();
     let mut sock =
-        crate::dial::dial(host, port, Instant::now() + timeout).map_err(|e| match e {
+        crate::dial::dial(host, port, connecting + connect_timeout).map_err(|e| match e {
             DialError::NoSuchHost { reason, .. } if reason.is_empty() => BannerError::NoAddress {
                 host: host.to_string(),
             },
@@ -139,11 +152,16 @@ pub fn probe_ssh_banner(host: &str, port: u16, timeout: Duration) -> Result<Stri
             DialError::TimedOut { .. } | DialError::Deadline => BannerError::TimedOut,
             DialError::Failed { reason, .. } => BannerError::Connect(crate::log::one_line(&reason)),
         })?;
-    sock.set_read_timeout(Some(timeout)).ok();
+    let timeout = banner_timeout.max(connecting.elapsed() * 4);
     let mut buf = Vec::new();
     let mut chunk = [0u8; 256];
     let deadline = Instant::now() + timeout;
-    while !buf.contains(&b'\n') && buf.len() < 1024 && Instant::now() < deadline {
+    while !buf.contains(&b'\n') && buf.len() < 1024 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        sock.set_read_timeout(Some(left)).ok();
         match sock.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),

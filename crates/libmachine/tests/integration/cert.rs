@@ -25,7 +25,7 @@ mod cert_suite {
             .output()
             .is_ok_and(|o| o.status.success());
         if !ok {
-            println!("note: no openssl binary, skipping the openssl checks");
+            testkit::skip("no openssl binary");
         }
         ok
     }
@@ -944,7 +944,7 @@ mod cert_suite {
         let pki = Pki::new(tmp.path(), "erin");
         let (server, key) = pki.server("v6", &["::1"], false);
         let Some(addr) = spawn_server("[::1]:0", &pki.ca, &server, &key, false) else {
-            println!("note: no IPv6 loopback, skipping");
+            testkit::skip("no IPv6 loopback");
             return;
         };
         check(&format!("tcp://[::1]:{}", addr.port()), &pki).unwrap();

@@ -24,7 +24,7 @@ fn repo_root() -> PathBuf {
 #[test]
 fn ec2_against_moto() {
     if std::env::var("DM_MOTO_TESTS").as_deref() == Ok("0") {
-        eprintln!("skipped: DM_MOTO_TESTS=0");
+        testkit::skip("DM_MOTO_TESTS=0");
         return;
     }
     let exe = std::env::current_exe().unwrap();

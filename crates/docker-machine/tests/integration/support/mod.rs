@@ -10,13 +10,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-/// Whether VM tests were asked for (`DM_VM_TESTS=1`); prints why not otherwise.
+/// Whether VM tests were asked for (`DM_VM_TESTS=1`); skipped ([`testkit::skip`])
+/// otherwise.
 pub fn vm_tests_enabled(test: &str) -> bool {
     let on = std::env::var("DM_VM_TESTS").is_ok_and(|v| v == "1");
     if !on {
-        eprintln!(
-            "{test}: skipped: set DM_VM_TESTS=1 to boot a QEMU VM (root, QEMU, the Debian mirror)"
-        );
+        testkit::skip(&format!(
+            "{test}: set DM_VM_TESTS=1 to boot a QEMU VM (root, QEMU, the Debian mirror)"
+        ));
     }
     on
 }

@@ -53,6 +53,8 @@ struct Machine {
     ignored: HashSet<Call>,
     calls: Vec<Call>,
     capabilities: Capabilities,
+    /// What `ssh_hostname` answers instead of the IP (an empty address).
+    ssh_hostname: Option<String>,
 }
 
 /// Every fake made in this process, by number: how a loaded driver finds its script.
@@ -72,6 +74,7 @@ impl Fake {
                 ignored: HashSet::new(),
                 calls: Vec::new(),
                 capabilities: Capabilities { ssh: true },
+                ssh_hostname: None,
             })),
         };
         fakes.push(fake.clone());
@@ -99,6 +102,13 @@ impl Fake {
     /// A machine not reached over SSH, as the none driver's.
     pub fn without_ssh(self) -> Fake {
         self.machine().capabilities.ssh = false;
+        self
+    }
+
+    /// A machine whose driver gives `host` as its SSH address (an empty one, as 0.16.2's
+    /// `ci-test` plugin).
+    pub fn ssh_hostname(self, host: &str) -> Fake {
+        self.machine().ssh_hostname = Some(host.to_string());
         self
     }
 
@@ -200,6 +210,10 @@ impl Driver for FakeDriver {
             return Err(HostNotRunning.into());
         }
         Ok(format!("tcp://{}:2376", self.ip()?))
+    }
+    fn ssh_hostname(&self) -> Result<String> {
+        let scripted = self.fake.machine().ssh_hostname.clone();
+        scripted.map_or_else(|| self.ip(), Ok)
     }
     fn start(&mut self) -> Result<()> {
         self.fake.act(Call::Start, State::Running)

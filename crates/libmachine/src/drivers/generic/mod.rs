@@ -3,7 +3,8 @@
 //!
 //! * State: `Running` when the Docker port accepts a TCP connection or the SSH port
 //!   answers with an SSH banner (a port forward that accepts connections with nothing
-//!   behind it is not enough), both tried at once for at most [`STATE_PROBE`], else
+//!   behind it is not enough), both tried at once for at most [`STATE_PROBE`] (the SSH
+//!   banner for [`BANNER_WAIT`] once connected), else
 //!   `Stopped`; never an error unless the configuration is broken. The original only
 //!   tried a TCP connection to the SSH port. The answer is reused for a second, so
 //!   `url` then `state` (as `ls` asks) probe the host once.
@@ -114,9 +115,13 @@ pub struct GenericDriver {
     checked: Mutex<Option<(Instant, State)>>,
 }
 
-/// How long a state probe waits for the engine port to accept and for the SSH banner
-/// (a real sshd sends its banner at once; a silent listener must not hold `ls` long).
+/// How long a state probe waits for the engine port and the SSH port to accept.
 pub const STATE_PROBE: Duration = Duration::from_secs(2);
+
+/// How long a state probe waits for the SSH banner once connected (at least four times
+/// the connect's time): a real sshd sends it at once, and a silent listener must not
+/// hold `status` or `ls` long.
+pub const BANNER_WAIT: Duration = Duration::from_millis(500);
 
 /// How long a probe's answer is reused.
 const STATE_REUSE: Duration = Duration::from_secs(1);
@@ -226,7 +231,9 @@ impl Driver for GenericDriver {
             let _ = engine_tx.send(tcp_accepts(&engine_ip, engine_port, STATE_PROBE));
         });
         std::thread::spawn(move || {
-            let _ = tx.send(crate::ssh::probe_ssh_banner(&ip, ssh_port, STATE_PROBE).is_ok());
+            let banner =
+                crate::ssh::probe_ssh_banner_within(&ip, ssh_port, STATE_PROBE, BANNER_WAIT);
+            let _ = tx.send(banner.is_ok());
         });
         let state = if rx.iter().take(2).any(|up| up) {
             State::Running

@@ -192,10 +192,12 @@ impl HypervDriver {
         crate::log::info(&format!("({}) {msg}", self.base.machine_name));
     }
 
+    /// The ISO cache, its lines said for this machine, as the driver's own.
     fn b2d(&self) -> B2dCache {
         self.b2d
             .clone()
             .unwrap_or_else(|| B2dCache::new(Path::new(&self.base.store_path)))
+            .for_machine(&self.base.machine_name)
     }
 
     fn name(&self) -> &str {
@@ -329,6 +331,7 @@ impl HypervDriver {
     }
 
     fn wait_stopped(&self) -> Result<()> {
+        self.log("Waiting for host to stop...");
         while self.state()? == State::Running {
             std::thread::sleep(self.poll);
         }

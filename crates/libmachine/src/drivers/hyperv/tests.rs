@@ -575,3 +575,50 @@ fn upgrade_replaces_the_iso_between_stop_and_start() {
         b"boot2docker ISO v2"
     );
 }
+
+/// The boot2docker ISO lines of create are the driver's, `(NAME) ` first, as 0.16.2's
+/// driver plugin printed them: here the release API cannot be reached and the cached
+/// ISO is copied.
+#[test]
+fn the_iso_lines_are_said_for_the_machine() {
+    let f = Fixture::new();
+    let mut d = f.driver(&[]);
+    d.own.boot2docker_url = String::new();
+    let cache = f.store.join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::copy(&f.iso, cache.join("boot2docker.iso")).unwrap();
+    let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let closed = format!("http://127.0.0.1:{}/releases", closed_port());
+    let d = d.with_b2d_cache(
+        B2dCache::new(&f.store)
+            .with_api_url(&closed)
+            .with_lines(lines.clone()),
+    );
+    d.b2d().copy_iso_to_machine_dir("", &f.dir).unwrap();
+    let lines = lines.lock().unwrap().clone();
+    let dest = f.dir.join("boot2docker.iso");
+    assert!(
+        lines.iter().any(|l| l.starts_with(
+            "(local-docker01) Unable to get the latest Boot2Docker ISO release version: "
+        )),
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines.last().unwrap(),
+        &format!(
+            "(local-docker01) Copying {} to {}...",
+            cache.join("boot2docker.iso").display(),
+            dest.display()
+        )
+    );
+    assert!(lines.iter().all(|l| l.starts_with("(local-docker01) ")));
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -89,7 +89,7 @@ pub fn close_all() {
     while !exiting.is_empty() && Instant::now() < deadline {
         exiting.retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_))));
         if !exiting.is_empty() {
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
     for child in &mut exiting {

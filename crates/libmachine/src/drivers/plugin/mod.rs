@@ -77,7 +77,7 @@ impl PluginForCreate {
 impl PluginDriver {
     /// A stored machine of a plugin driver (the plugin starts when first needed).
     pub fn load(name: &str, json: serde_json::Value) -> PluginDriver {
-        let base = serde_json::from_value(json.clone()).unwrap_or_default();
+        let base = serde::Deserialize::deserialize(&json).unwrap_or_default();
         PluginDriver {
             name: name.to_string(),
             base,

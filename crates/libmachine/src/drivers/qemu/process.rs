@@ -439,7 +439,9 @@ mod tests {
         if super::super::host::which(&binary) {
             Some(binary)
         } else {
-            eprintln!("skipped: {binary} is not installed (tests/testbed/install-deps.sh)");
+            testkit::skip(&format!(
+                "{binary} is not installed (tests/testbed/install-deps.sh)"
+            ));
             None
         }
     }

@@ -249,10 +249,12 @@ impl VirtualBoxDriver {
         self.machine_path("disk.vmdk")
     }
 
+    /// The ISO cache, its lines said for this machine, as the driver's own.
     fn b2d(&self) -> B2dCache {
         self.b2d
             .clone()
             .unwrap_or_else(|| B2dCache::new(Path::new(&self.base.store_path)))
+            .for_machine(&self.base.machine_name)
     }
 
     fn windows_notice(&self, what: &str) {
