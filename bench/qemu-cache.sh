@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 
-bin=$(build_release)
+bin=${DM_BIN:-$(build_release)}  # DM_BIN: a binary already built
 base=$(tests/testbed/build-image.sh | tail -n1)
 export MACHINE_STORAGE_PATH; MACHINE_STORAGE_PATH=$(mktemp -d)
 trap '"$bin" rm -f -y c1 c2 >/dev/null 2>&1; rm -rf "$MACHINE_STORAGE_PATH"' EXIT

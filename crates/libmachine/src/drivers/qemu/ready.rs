@@ -8,8 +8,9 @@
 //! its secrets overwritten first; QEMU's `drive-backup` then takes a point-in-time copy
 //! of the disk; a few seconds later the guest puts its identity back by itself (its SSH
 //! server cannot take connections while its host keys are away). The copy is written
-//! under a temp name and renamed once whole, so a killed create leaves no entry a later
-//! create would use. An entry is never written again: overlays point at it by path.
+//! under a temp name and linked into place once whole, so a killed create leaves no
+//! entry a later create would use. An entry is never written again: overlays point at
+//! it by path.
 
 use anyhow::{bail, Context, Result};
 use std::fs;
@@ -98,19 +99,23 @@ pub fn temp_path(entry: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Make the copy at `tmp` the entry `entry`: flushed to disk, read-only, renamed.
+/// Make the copy at `tmp` the entry `entry`: flushed to disk, read-only, then linked
+/// into place whole.
 pub fn publish(tmp: &Path, entry: &Path) -> Result<()> {
     let file = fs::File::open(tmp).with_context(|| format!("opening {}", tmp.display()))?;
     file.sync_all()?;
     let mut perms = file.metadata()?.permissions();
     perms.set_readonly(true);
     fs::set_permissions(tmp, perms)?;
-    if entry.exists() {
-        // Made meanwhile by another create: keep the one overlays may already use.
-        let _ = fs::remove_file(tmp);
-        return Ok(());
+    // A link, unlike a rename, never replaces an entry another create made meanwhile,
+    // which overlays may already use.
+    let linked = fs::hard_link(tmp, entry);
+    let _ = fs::remove_file(tmp);
+    if let Err(e) = linked {
+        if !entry.exists() {
+            return Err(e).with_context(|| format!("saving {}", entry.display()));
+        }
     }
-    fs::rename(tmp, entry)?;
     if let Some(folder) = entry.parent() {
         if let Ok(d) = fs::File::open(folder) {
             let _ = d.sync_all();
