@@ -1,7 +1,8 @@
 //! The qemu driver end to end, through the real binary, on real QEMU (TCG here): create
-//! (the test-bed base image booted directly, Docker installed by provisioning), ls,
-//! env + the docker CLI, ssh, a second machine's ports, stop, start on a taken port,
-//! kill, restart (from a shell holding a pipe on fd 3, which must see EOF although the
+//! (the test-bed base image booted directly, Docker installed by provisioning, which
+//! leaves a Docker-ready image), ls, env + the docker CLI, ssh, stop, two machines from
+//! the Docker-ready image on one `--qemu-network` (ports, identities, each reaching the
+//! other; rm of one leaves the other working), start on a taken port, kill, restart (from a shell holding a pipe on fd 3, which must see EOF although the
 //! VM keeps running), regenerate-certs, rm with no QEMU process left. One VM at a time,
 //! steps in order.
 //!
