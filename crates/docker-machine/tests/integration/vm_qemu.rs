@@ -2,8 +2,9 @@
 //! (the test-bed base image booted directly, Docker installed by provisioning, which
 //! leaves a Docker-ready image), ls, env + the docker CLI, ssh, stop, two machines from
 //! the Docker-ready image on one `--qemu-network` (ports, identities, each reaching the
-//! other; rm of one leaves the other working), start on a taken port, kill, restart (from a shell holding a pipe on fd 3, which must see EOF although the
-//! VM keeps running), regenerate-certs, rm with no QEMU process left. One VM at a time,
+//! other; rm of one leaves the other working), start on a taken port, kill, restart
+//! (from a shell holding a pipe on fd 3, which must see EOF although the VM keeps
+//! running), regenerate-certs, rm with no QEMU process left. At most two VMs at a time,
 //! steps in order.
 //!
 //! Runs only with `DM_VM_TESTS=1` (root, QEMU, the Debian mirror reachable); otherwise
