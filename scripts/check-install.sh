@@ -21,6 +21,7 @@ cd "$(dirname "$0")/.."
 USER_NEEDS=(
   /usr/bin/qemu-system-x86_64            # the qemu driver and the VM test bed
   /usr/bin/qemu-img                      # overlays, image import
+  /usr/bin/vde_switch                    # the qemu driver's --qemu-network (vde-switch)
   /usr/share/seabios/bios-256k.bin       # the VM's firmware
   /usr/lib/ipxe/qemu/efi-virtio.rom      # virtio-net-pci's option ROM, even with -kernel
   /usr/sbin/debootstrap                  # build-image.sh (quickstart.sh --local-image)

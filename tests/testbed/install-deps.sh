@@ -35,11 +35,13 @@ set -euo pipefail
 #   python3                               free-port picking and QMP client
 #   util-linux                            flock (cache locking), findmnt
 #   dpkg, tar, coreutils                  busybox-image.sh (dpkg-deb -x, tar, sha256sum)
+#   vde-switch                            vde_switch: the qemu driver's --qemu-network
 PACKAGES=(
   debootstrap debian-archive-keyring
   qemu-utils qemu-system-x86 seabios ipxe-qemu
   e2fsprogs dosfstools mtools
   openssh-client python3 util-linux dpkg tar coreutils
+  vde-switch
 )
 
 log() { echo "install-deps.sh: $*" >&2; }

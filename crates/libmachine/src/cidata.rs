@@ -54,6 +54,12 @@ pub struct HostKey {
     pub public_openssh: String,
 }
 
+/// `user_data` with a shell script cloud-init runs early on every boot (`bootcmd`).
+pub fn with_boot_script(user_data: String, script: &str) -> String {
+    let body: String = script.lines().map(|l| format!("    {l}\n")).collect();
+    format!("{user_data}bootcmd:\n  - |\n{body}")
+}
+
 pub fn meta_data(instance_id: &str, hostname: &str) -> String {
     format!("instance-id: {instance_id}\nlocal-hostname: {hostname}\n")
 }

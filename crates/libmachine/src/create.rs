@@ -15,7 +15,7 @@
 use crate::cert;
 use crate::host::Host;
 use crate::provision::Provisioner;
-use crate::ssh::wait_for_ssh;
+use crate::ssh::wait_for_ssh_while;
 use crate::state::State;
 use crate::store::Store;
 use std::time::{Duration, Instant};
@@ -125,7 +125,8 @@ fn provision_new(host: &mut Host, opts: &CreateOptions) -> Result<(), CreateErro
     let client = crate::ssh::configured_client(&target)
         .map_err(|e| CreateError::step(STEP_DETECT, format!("{e:#}")))?;
     crate::info!("Waiting for SSH to be available...");
-    wait_for_ssh(client.as_ref(), &target, opts.ssh_wait_timeout)
+    let booting = || host.driver.check_booting().map_err(|e| format!("{e:#}"));
+    wait_for_ssh_while(client.as_ref(), &target, opts.ssh_wait_timeout, &booting)
         .map_err(|e| CreateError::step(STEP_DETECT, format!("{e:#}")))?;
     crate::info!("Detecting the provisioner...");
     let provisioner = Provisioner::detect(client.as_ref())
@@ -142,6 +143,10 @@ fn provision_new(host: &mut Host, opts: &CreateOptions) -> Result<(), CreateErro
             crate::ssh::ssh_error_text(&format!("{e:#}")),
         )
     })?;
+
+    if let Err(e) = host.driver.provisioned(client.as_ref()) {
+        crate::log::warn(&format!("{e:#}"));
+    }
 
     crate::info!("Checking connection to Docker...");
     host.check_docker_connection()
@@ -161,6 +166,7 @@ fn wait_running(host: &Host, max_wait: Duration) -> Result<(), String> {
         if matches!(host.driver.state(), Ok(State::Running)) {
             return Ok(());
         }
+        host.driver.check_booting().map_err(|e| format!("{e:#}"))?;
         if start.elapsed() + interval > max_wait {
             return Err(format!("Maximum number of retries ({attempts}) exceeded"));
         }

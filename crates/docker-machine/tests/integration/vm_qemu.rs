@@ -1,8 +1,10 @@
 //! The qemu driver end to end, through the real binary, on real QEMU (TCG here): create
-//! (the test-bed base image booted directly, Docker installed by provisioning), ls,
-//! env + the docker CLI, ssh, a second machine's ports, stop, start on a taken port,
-//! kill, restart (from a shell holding a pipe on fd 3, which must see EOF although the
-//! VM keeps running), regenerate-certs, rm with no QEMU process left. One VM at a time,
+//! (the test-bed base image booted directly, Docker installed by provisioning, which
+//! leaves a Docker-ready image), ls, env + the docker CLI, ssh, stop, two machines from
+//! the Docker-ready image on one `--qemu-network` (ports, identities, each reaching the
+//! other; rm of one leaves the other working), start on a taken port, kill, restart
+//! (from a shell holding a pipe on fd 3, which must see EOF although the VM keeps
+//! running), regenerate-certs, rm with no QEMU process left. At most two VMs at a time,
 //! steps in order.
 //!
 //! Runs only with `DM_VM_TESTS=1` (root, QEMU, the Debian mirror reachable); otherwise
@@ -10,7 +12,7 @@
 
 use crate::support::*;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// QEMU processes whose command line mentions `needle` (a machine directory).
@@ -98,16 +100,12 @@ fn dm_holding_a_pipe(store: &Path, args: &[&str]) -> (Out, bool) {
 }
 
 /// Removes every machine of the store (and so kills their VMs) when dropped.
-struct Cleanup<'a>(&'a Path, Vec<Child>);
+struct Cleanup<'a>(&'a Path);
 
 impl Drop for Cleanup<'_> {
     fn drop(&mut self) {
-        for child in &mut self.1 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
         let _ = dm_cmd(self.0)
-            .args(["rm", "-f", "-y", "q1", "q2"])
+            .args(["rm", "-f", "-y", "q1", "q2", "q3"])
             .stdin(Stdio::null())
             .output();
     }
@@ -128,7 +126,7 @@ fn vm_qemu_lifecycle() {
     let busybox = testbed_dir("busybox-image.sh").join("busybox.tar");
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("store");
-    let mut cleanup = Cleanup(&store, Vec::new());
+    let _cleanup = Cleanup(&store);
     let store_s = store.to_string_lossy().into_owned();
     let q1_dir = format!("{store_s}/machines/q1");
     let boot = |name: &'static str| -> Vec<String> {
@@ -237,42 +235,6 @@ fn vm_qemu_lifecycle() {
         .unwrap_or(0);
     assert!(size_mb > 15_000, "root file system {size_mb} MB: {out:?}");
 
-    // A second machine gets ports of its own (checked once its QEMU started; then removed).
-    let t = Instant::now();
-    let args = boot("q2");
-    let child = dm_cmd(&store)
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    cleanup.1.push(child);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let (ssh2, docker2) = loop {
-        let p = ports(&store, "q2");
-        if p.0 > 0 && p.1 > 0 {
-            break p;
-        }
-        assert!(Instant::now() < deadline, "q2 never got its ports");
-        std::thread::sleep(Duration::from_millis(500));
-    };
-    assert!(
-        ![ssh1, docker1].contains(&ssh2) && ![ssh1, docker1].contains(&docker2),
-        "q2 {ssh2}/{docker2} vs q1 {ssh1}/{docker1}"
-    );
-    for child in &mut cleanup.1 {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    let out = dm(&store, &["rm", "-f", "q2"]);
-    assert_eq!(out.code, 0, "{out:?}");
-    assert!(
-        qemu_processes(&format!("{store_s}/machines/q2")).is_empty(),
-        "no QEMU left for q2"
-    );
-    phase("second machine", t);
-
     // stop: ACPI power-down; the process is gone.
     let t = Instant::now();
     let out = dm_timed(&store, &["stop", "q1"]);
@@ -284,6 +246,109 @@ fn vm_qemu_lifecycle() {
     );
     assert_eq!(ls_row(&store, "q1")[..4], ["q1", "-", "qemu", "Stopped"]);
     assert!(qemu_processes(&q1_dir).is_empty());
+
+    // Two machines from the Docker-ready image q1 left, on one private network: no
+    // Docker install, identities of their own, each reaches the other. q1 stays
+    // stopped meanwhile (three TCG VMs would crowd two cores).
+    let ready: Vec<_> = std::fs::read_dir(store.join("cache/qemu/docker-ready"))
+        .expect("q1 left a Docker-ready image")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        ready.len() == 1 && ready[0].contains("-docker-20.10") && ready[0].ends_with(".qcow2"),
+        "{ready:?}"
+    );
+    for name in ["q2", "q3"] {
+        let t = Instant::now();
+        let mut args = boot(name);
+        args.splice(3..3, ["--qemu-network".to_string(), "lab".to_string()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = dm_timed(&store, &args);
+        phase(&format!("create {name} from the Docker-ready image"), t);
+        assert_eq!(out.code, 0, "create {name}: {out:?}");
+        assert!(
+            out.stdout.contains(&format!(
+                "({name}) Booting the Docker-ready image from the cache..."
+            )),
+            "{out:?}"
+        );
+        assert!(
+            !out.stdout.contains("Saving a Docker-ready image"),
+            "{out:?}"
+        );
+    }
+    let (ssh2, docker2) = ports(&store, "q2");
+    let (ssh3, docker3) = ports(&store, "q3");
+    let all = [ssh1, docker1, ssh2, docker2, ssh3, docker3];
+    assert!(
+        (1..all.len()).all(|i| !all[..i].contains(&all[i])),
+        "every machine has ports of its own: {all:?}"
+    );
+    // Identities: host key, machine-id, dockerd's ID, server certificate.
+    let identity = |name: &str| -> Vec<String> {
+        let out = dm(
+            &store,
+            &[
+                "ssh",
+                name,
+                "--",
+                "sudo sh -c 'cat /etc/ssh/ssh_host_ed25519_key.pub | cut -d\" \" -f2; cat /etc/machine-id; docker info --format {{.ID}}; sha256sum /etc/docker/server.pem | cut -c1-64'",
+            ],
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+        let lines: Vec<String> = out.stdout.lines().map(String::from).collect();
+        assert_eq!(lines.len(), 4, "{out:?}");
+        assert!(lines.iter().all(|l| l.len() >= 20), "{out:?}");
+        lines
+    };
+    let (id2, id3) = (identity("q2"), identity("q3"));
+    for (a, b) in id2.iter().zip(&id3) {
+        assert_ne!(a, b, "q2 and q3 share an identity: {id2:?} {id3:?}");
+    }
+    let pinned = std::fs::read_to_string(store.join("machines/q2/known_hosts")).unwrap();
+    assert!(pinned.contains(&id2[0]), "q2's host key is the pinned one");
+    // The machine network: inspect shows each address; each reaches the other's SSH
+    // server there (the test-bed image has no ping).
+    let address = |name: &str| -> String {
+        let out = dm(
+            &store,
+            &["inspect", "-f", "{{.Driver.NetworkAddress}}", name],
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+        out.stdout.trim().to_string()
+    };
+    let (ip2, ip3) = (address("q2"), address("q3"));
+    assert_eq!((ip2.as_str(), ip3.as_str()), ("10.76.0.2", "10.76.0.3"));
+    for (from, to) in [("q2", &ip3), ("q3", &ip2)] {
+        let probe = format!("timeout 20 bash -c 'exec 3<>/dev/tcp/{to}/22; head -c 8 <&3'");
+        let out = dm(&store, &["ssh", from, "--", &probe]);
+        assert_eq!(
+            (out.code, out.stdout.as_str()),
+            (0, "SSH-2.0-"),
+            "{from} reaches {to}: {out:?}"
+        );
+    }
+    // rm of one machine leaves the other's overlay of the same image working.
+    let out = dm(&store, &["rm", "-y", "q2"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = dm(
+        &store,
+        &[
+            "ssh", "q3", "--", "sudo", "docker", "info", "--format", "{{.ID}}",
+        ],
+    );
+    assert_eq!(
+        (out.code, out.stdout.trim()),
+        (0, id3[2].as_str()),
+        "{out:?}"
+    );
+    let out = dm(&store, &["rm", "-y", "q3"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        qemu_processes(&format!("{store_s}/machines/q")).is_empty(),
+        "no QEMU left"
+    );
 
     // start while something else holds the SSH and Docker ports: new ports, Docker works
     // again, through env and through the machine's docker context (which follows the port).

@@ -83,6 +83,17 @@ pub trait Driver: Send + Sync {
     fn docker_port_in_machine(&self) -> Option<u16> {
         None
     }
+    /// While `create` waits for the new machine to run and answer SSH: an error when it
+    /// can never come up (its VM process died), so the wait stops at once and says why.
+    fn check_booting(&self) -> Result<()> {
+        Ok(())
+    }
+    /// Called by `create` once the new machine is provisioned, with its SSH connection:
+    /// a driver may keep what only a provisioned machine gives (the qemu driver's
+    /// Docker-ready image). A failure is a warning, the machine is still made.
+    fn provisioned(&mut self, _ssh: &dyn crate::ssh::SshClient) -> Result<()> {
+        Ok(())
+    }
     /// What the driver's machines can do; the core asks this, never the driver's name.
     fn capabilities(&self) -> Capabilities {
         Capabilities { ssh: true }

@@ -176,14 +176,20 @@ impl<'a> Provisioner<'a> {
         self.require_free_daemon_port(t.daemon_port)?;
         self.set_hostname(t.machine_name)?;
         self.wait_for_cloud_init()?;
-        if let Some(update) = pm.update_index() {
-            self.run_package_command(&update)?;
+        // A machine that has Docker (a Docker-ready image) needs no package index or
+        // curl: both only serve the install.
+        if self.docker_installed()? {
+            crate::debug!("docker is already installed");
+        } else {
+            if let Some(update) = pm.update_index() {
+                self.run_package_command(&update)?;
+            }
+            self.run_package_command(&pm.install(&["curl", "ca-certificates"]))?;
+            if matches!(self.family, Family::UbuntuSystemd) {
+                crate::info!("Installing Docker...");
+            }
+            self.install_docker(&t.engine.install_url)?;
         }
-        self.run_package_command(&pm.install(&["curl", "ca-certificates"]))?;
-        if matches!(self.family, Family::UbuntuSystemd) {
-            crate::info!("Installing Docker...");
-        }
-        self.install_docker(&t.engine.install_url)?;
         self.run(&self.init.service("start"))?;
         self.wait_for_docker_cli()?;
         self.configure_auth(t)?;
@@ -362,17 +368,16 @@ impl<'a> Provisioner<'a> {
         unreachable!("the last attempt returns")
     }
 
-    fn install_docker(&self, install_url: &str) -> Result<()> {
-        if output_retrying(
+    fn docker_installed(&self) -> Result<bool> {
+        Ok(output_retrying(
             self.ssh,
             "command -v docker >/dev/null 2>&1 || sudo sh -c 'command -v docker' >/dev/null 2>&1",
         )?
         .status
-            == 0
-        {
-            crate::debug!("docker is already installed");
-            return Ok(());
-        }
+            == 0)
+    }
+
+    fn install_docker(&self, install_url: &str) -> Result<()> {
         let pm = self.pm()?;
         let packages = pm.docker_packages(self.family);
         let reason = if install_url.is_empty() {

@@ -16,8 +16,8 @@ pub use external::ExternalClient;
 pub use known_hosts::HostKeyPin;
 pub use native::NativeClient;
 pub use wait::{
-    probe_ssh_banner, probe_ssh_banner_within, ssh_error_text, wait_for_ssh, BannerError,
-    WaitError, DEFAULT_SSH_WAIT,
+    probe_ssh_banner, probe_ssh_banner_within, ssh_error_text, wait_for_ssh, wait_for_ssh_while,
+    BannerError, WaitError, DEFAULT_SSH_WAIT,
 };
 
 /// Where and as whom to connect.

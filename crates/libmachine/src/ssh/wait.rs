@@ -28,6 +28,9 @@ pub enum WaitError {
     /// last attempt saw.
     #[error("Too many retries waiting for SSH to be available.  Last error: {last}")]
     TooManyRetries { last: String },
+    /// The machine went down for good while being waited for (its VM process died).
+    #[error("{0}")]
+    MachineDown(String),
 }
 
 /// Why no SSH server answered on a port.
@@ -59,6 +62,16 @@ pub fn wait_for_ssh(
     client: &dyn SshClient,
     target: &SshTarget,
     max_wait: Duration,
+) -> Result<(), WaitError> {
+    wait_for_ssh_while(client, target, max_wait, &|| Ok(()))
+}
+
+/// [`wait_for_ssh`], stopping at once when `up` says the machine is gone for good.
+pub fn wait_for_ssh_while(
+    client: &dyn SshClient,
+    target: &SshTarget,
+    max_wait: Duration,
+    up: &dyn Fn() -> Result<(), String>,
 ) -> Result<(), WaitError> {
     let start = Instant::now();
     let mut answering_since: Option<Instant> = None;
@@ -96,6 +109,7 @@ pub fn wait_for_ssh(
             }
         };
         crate::debug!("Error getting ssh command 'exit 0' : {detail}");
+        up().map_err(WaitError::MachineDown)?;
         let refused_long = answering_since.is_some_and(|t| t.elapsed() >= AUTH_FAILURE_GRACE);
         let elapsed = start.elapsed();
         if elapsed >= max_wait || refused_long {
@@ -225,6 +239,23 @@ mod tests {
             matches!(&e, Err(WaitError::HostKeyMismatch(m)) if m.alias == "m1"),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn a_machine_gone_for_good_ends_the_wait_at_once() {
+        let failing = Answering(|| Err(anyhow::anyhow!("connection refused")));
+        let start = std::time::Instant::now();
+        let e = wait_for_ssh_while(
+            &failing,
+            &target(closed_port()),
+            Duration::from_secs(60),
+            &|| Err("QEMU exited while the VM booted".into()),
+        );
+        assert!(
+            matches!(&e, Err(WaitError::MachineDown(m)) if m == "QEMU exited while the VM booted"),
+            "{e:?}"
+        );
+        assert!(start.elapsed() < Duration::from_secs(10));
     }
 
     #[test]

@@ -17,8 +17,10 @@
 
 mod host;
 mod image;
+mod network;
 mod process;
 mod qmp;
+mod ready;
 #[cfg(test)]
 mod tests;
 
@@ -82,6 +84,17 @@ fn create_flags() -> Vec<Flag> {
         Flag::string("qemu-ssh-user", "QEMU_SSH_USER", "User created in the VM for SSH", "docker"),
         Flag::string("qemu-binary", "QEMU_BINARY", "QEMU system emulator to run", &default_binary()),
         Flag::string("qemu-extra-args", "QEMU_EXTRA_ARGS", "Extra arguments for QEMU, split on white space", ""),
+        Flag::string(
+            "qemu-network",
+            "QEMU_NETWORK",
+            "Private network shared by the machines given the same name: a second NIC on a vde_switch, with an address of 10.76.0.0/24",
+            "",
+        ),
+        Flag::bool(
+            "qemu-no-cache",
+            "QEMU_NO_CACHE",
+            "Neither boot from nor save a Docker-ready image in the store's cache: install Docker on the base image",
+        ),
     ]
 }
 
@@ -125,6 +138,21 @@ struct Own {
     kernel_path: String,
     #[serde(rename = "InitrdPath")]
     initrd_path: String,
+    /// `--qemu-network`: the private network's name, and the machine's address on it.
+    #[serde(rename = "Network", skip_serializing_if = "String::is_empty")]
+    network: String,
+    #[serde(rename = "NetworkAddress", skip_serializing_if = "String::is_empty")]
+    network_address: String,
+    /// `--qemu-no-cache`: no Docker-ready image is used or made.
+    #[serde(rename = "NoCache", skip_serializing_if = "is_false")]
+    no_cache: bool,
+    /// The Docker-ready image the overlay is backed by, when the machine booted one.
+    #[serde(rename = "DockerReadyImage", skip_serializing_if = "String::is_empty")]
+    docker_ready_image: String,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -227,6 +255,13 @@ impl QemuDriver {
         let qmp = process::qmp_endpoint(&dir, qmp_port);
         let kernel = PathBuf::from(&self.own.kernel_path);
         let initrd = PathBuf::from(&self.own.initrd_path);
+        let network = if self.own.network.is_empty() {
+            None
+        } else {
+            let sockets = network::ensure_switch(&self.store_path(), &self.own.network)?;
+            let mac = network::mac(&self.own.network, &self.own.network_address);
+            Some((sockets, mac))
+        };
         Launch {
             binary: &self.own.binary,
             name: &self.base.machine_name,
@@ -241,6 +276,7 @@ impl QemuDriver {
             docker_port,
             qmp: &qmp,
             extra_args: &self.own.extra_args,
+            network: network.as_ref().map(|(s, m)| (s.as_path(), m.as_str())),
         }
         .spawn()
     }
@@ -332,6 +368,136 @@ impl QemuDriver {
     }
 }
 
+impl QemuDriver {
+    /// The Docker-ready image for `base` this machine can boot: not opted out, one in the
+    /// cache, and no bigger than the disk asked for.
+    fn docker_ready(&self, base: &Path) -> Result<Option<PathBuf>> {
+        if self.own.no_cache {
+            return Ok(None);
+        }
+        let Some(entry) = ready::find(&self.store_path(), &ready::base_key(base)?) else {
+            return Ok(None);
+        };
+        let size =
+            image::check_with_qemu_img(self.runner.as_ref(), &self.qemu_img(), &entry, "qcow2")?;
+        let wanted = u64::try_from(self.own.disk_size).unwrap_or(0) * 1024 * 1024;
+        if size > wanted {
+            self.log(&format!(
+                "The Docker-ready image {} is bigger than --qemu-disk-size: installing Docker on the base image",
+                entry.display()
+            ));
+            return Ok(None);
+        }
+        Ok(Some(entry))
+    }
+
+    /// Copy the provisioned disk into the Docker-ready cache (see [`ready`]). The
+    /// machine keeps running; its identity is away from its disk only during the copy's
+    /// first instant.
+    fn save_docker_ready(&self, ssh: &dyn crate::ssh::SshClient) -> Result<()> {
+        let store = self.store_path();
+        let base_key = ready::base_key(Path::new(&self.own.base_image))?;
+        let version =
+            ready::parse_version(&ssh.run("sudo docker version --format '{{.Server.Version}}'")?)?;
+        let entry = ready::entry_path(&store, &base_key, &version);
+        if entry.exists() {
+            return Ok(());
+        }
+        self.log("Saving a Docker-ready image for later creates...");
+        let tmp = ready::temp_path(&entry)?;
+        let script = crate::ssh::shell_quote(&ready::guest_hide_script());
+        let hidden = ssh.run(&format!("sudo sh -c {script}"));
+        let hidden_at = Instant::now();
+        let copied = hidden.and_then(|_| self.copy_disk(&tmp, hidden_at));
+        let restored = wait_restored(ssh);
+        match copied.and_then(|()| ready::publish(&tmp, &entry)) {
+            Ok(()) => restored,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                restored.and(Err(e))
+            }
+        }
+    }
+
+    /// QEMU's point-in-time copy of the running VM's disk (with its backing chain) to
+    /// `tmp`, started while the guest's identity is away (before `hidden_at` + the
+    /// window); returns once the copy is whole.
+    fn copy_disk(&self, tmp: &Path, hidden_at: Instant) -> Result<()> {
+        const JOB: &str = "docker-ready";
+        let window = Duration::from_secs(ready::HIDE_SECONDS);
+        let mut q = self.qmp()?;
+        q.execute(
+            "drive-backup",
+            Some(serde_json::json!({
+                "job-id": JOB, "device": "disk", "target": tmp.to_string_lossy(),
+                "format": "qcow2", "sync": "full", "mode": "absolute-paths",
+                "auto-dismiss": false,
+            })),
+        )?;
+        if hidden_at.elapsed() >= window / 2 {
+            let _ = q.execute(
+                "block-job-cancel",
+                Some(serde_json::json!({"device": JOB, "force": true})),
+            );
+            bail!(
+                "the disk copy started too late ({} s after the guest got ready)",
+                hidden_at.elapsed().as_secs()
+            );
+        }
+        let deadline = Instant::now() + Duration::from_secs(900);
+        loop {
+            let jobs = q.execute("query-jobs", None)?;
+            let job = jobs
+                .as_array()
+                .and_then(|j| j.iter().find(|j| j["id"] == JOB))
+                .cloned()
+                .context("the disk copy job vanished")?;
+            if job["status"] == "concluded" {
+                let _ = q.execute("job-dismiss", Some(serde_json::json!({"id": JOB})));
+                if let Some(e) = job.get("error").and_then(Value::as_str) {
+                    bail!("copying the disk: {e}");
+                }
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                let _ = q.execute("job-cancel", Some(serde_json::json!({"id": JOB})));
+                bail!("copying the disk took more than 15 minutes");
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
+/// Wait until the guest has put its identity back and Docker answers again.
+fn wait_restored(ssh: &dyn crate::ssh::SshClient) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(ready::HIDE_SECONDS + 120);
+    loop {
+        // SSH fails while the host keys are away; a client that reached the daemon's
+        // socket while it restarted may never be answered, hence the timeout.
+        match ssh
+            .output("test ! -e /run/dm-identity.tar && timeout 10 sudo docker version >/dev/null")
+        {
+            Ok(out) if out.status == 0 => return Ok(()),
+            _ if Instant::now() >= deadline => {
+                bail!("the machine did not get its identity back after the Docker-ready copy")
+            }
+            _ => std::thread::sleep(Duration::from_secs(2)),
+        }
+    }
+}
+
+/// The last `lines` lines of a text file (empty when unreadable).
+fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read(path).unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let all: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
 fn local_image_path(spec: &str) -> PathBuf {
     PathBuf::from(spec.strip_prefix("file://").unwrap_or(spec))
 }
@@ -355,6 +521,11 @@ impl Driver for QemuDriver {
         self.base.ssh_user = opts.string("qemu-ssh-user");
         self.own.binary = opts.string("qemu-binary");
         self.own.extra_args = opts.string("qemu-extra-args");
+        self.own.no_cache = opts.bool("qemu-no-cache");
+        self.own.network = opts.string("qemu-network");
+        if !self.own.network.is_empty() {
+            network::check_name(&self.own.network)?;
+        }
         if self.own.memory < 128 {
             bail!("--qemu-memory must be at least 128 (MB)");
         }
@@ -382,6 +553,12 @@ impl Driver for QemuDriver {
             bail!("qemu-img was not found (on Debian: apt-get install qemu-utils)");
         }
         process::choose_accel(&self.own.accel)?;
+        if !self.own.network.is_empty() && (cfg!(not(unix)) || !host::which(network::SWITCH)) {
+            bail!(
+                "--qemu-network needs {} (on Debian: apt-get install vde-switch), which is not installed",
+                network::SWITCH
+            );
+        }
         if let Some(total) = host::memory_mb() {
             if self.own.memory > total {
                 bail!(
@@ -472,14 +649,61 @@ impl Driver for QemuDriver {
                 .duration_since(std::time::UNIX_EPOCH)?
                 .as_secs()
         );
-        let seed = cidata::build(
-            &cidata::user_data(name, &self.base.ssh_user, &public, &host_key),
-            &cidata::meta_data(&instance, name),
-        )?;
+        let mut user_data = cidata::user_data(name, &self.base.ssh_user, &public, &host_key);
+        if !self.own.network.is_empty() {
+            let store = self.store_path();
+            let address = network::lease(&store, &self.own.network, name)?;
+            let mac = network::mac(&self.own.network, &address);
+            user_data = cidata::with_boot_script(user_data, &network::boot_script(&mac, &address));
+            self.own.network_address = address;
+        }
+        let seed = cidata::build(&user_data, &cidata::meta_data(&instance, name))?;
         crate::fsutil::write_atomic(&dir.join("seed.img"), &seed, 0o600)?;
 
-        self.create_disk(&base, format)?;
+        match self.docker_ready(&base)? {
+            Some(ready) => {
+                self.log("Booting the Docker-ready image from the cache...");
+                self.create_disk(&ready, "qcow2")?;
+                self.own.docker_ready_image = ready.to_string_lossy().into_owned();
+            }
+            None => self.create_disk(&base, format)?,
+        }
         self.start_vm()
+    }
+
+    /// After the first provisioned create from a base image, its disk (identity taken
+    /// out) becomes the Docker-ready image later creates boot.
+    fn provisioned(&mut self, ssh: &dyn crate::ssh::SshClient) -> Result<()> {
+        if self.own.no_cache || !self.own.docker_ready_image.is_empty() {
+            return Ok(());
+        }
+        self.save_docker_ready(ssh)
+            .context("the Docker-ready image was not saved")
+    }
+
+    /// QEMU gone before the machine answered: what it said last, and the console's tail.
+    fn check_booting(&self) -> Result<()> {
+        let dir = self.dir();
+        if process::running_pid(&dir).is_some() {
+            return Ok(());
+        }
+        let pid = std::fs::read_to_string(process::pid_file(&dir)).ok();
+        let how = match pid.as_deref().map(str::trim) {
+            // QEMU deletes its pid file when it exits by itself.
+            Some(pid) => format!("QEMU (pid {pid}) was killed while the VM booted"),
+            None => "QEMU exited while the VM booted".to_string(),
+        };
+        let said = tail(&process::log_file(&dir), 3);
+        let console = tail(&dir.join("console.log"), 15);
+        bail!(
+            "{how}{}\nLast lines of {}:\n{console}",
+            if said.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", said.replace('\n', "; "))
+            },
+            dir.join("console.log").display()
+        )
     }
 
     fn state(&self) -> Result<State> {
@@ -546,6 +770,15 @@ impl Driver for QemuDriver {
     }
 
     fn remove(&mut self) -> Result<()> {
-        self.hard_stop()
+        self.hard_stop()?;
+        if !self.own.network.is_empty() {
+            network::release(
+                &self.store_path(),
+                &self.own.network,
+                &self.own.network_address,
+                &self.base.machine_name,
+            );
+        }
+        Ok(())
     }
 }

@@ -79,14 +79,15 @@ pub struct Launch<'a> {
     pub docker_port: u16,
     pub qmp: &'a Endpoint,
     pub extra_args: &'a str,
+    /// A second NIC on a private network: the switch's socket folder and the NIC's MAC.
+    pub network: Option<(&'a Path, &'a str)>,
 }
 
 pub fn pid_file(dir: &Path) -> PathBuf {
     dir.join("qemu.pid")
 }
 
-/// QEMU's output when it runs without `-daemonize` (Windows).
-#[cfg_attr(unix, allow(dead_code))]
+/// QEMU's own messages: its output (Windows) or its stderr once daemonized (Unix).
 pub fn log_file(dir: &Path) -> PathBuf {
     dir.join("qemu.log")
 }
@@ -143,7 +144,7 @@ impl Launch<'_> {
         a.extend([
             "-drive".into(),
             format!(
-                "file={},format=qcow2,if=virtio,discard=unmap",
+                "file={},format=qcow2,if=virtio,discard=unmap,id=disk",
                 d("disk.qcow2")
             ),
             "-drive".into(),
@@ -157,6 +158,19 @@ impl Launch<'_> {
             ),
             "-device".into(),
             "virtio-net-pci,netdev=net0".into(),
+        ]);
+        if let Some((sockets, mac)) = self.network {
+            a.extend([
+                "-netdev".into(),
+                format!(
+                    "vde,id=net1,sock={}",
+                    sockets.to_string_lossy().replace(',', ",,")
+                ),
+                "-device".into(),
+                format!("virtio-net-pci,netdev=net1,mac={mac}"),
+            ]);
+        }
+        a.extend([
             "-device".into(),
             "virtio-rng-pci".into(),
             "-display".into(),
@@ -171,7 +185,8 @@ impl Launch<'_> {
             pid_file(self.dir).to_string_lossy().into_owned(),
         ]);
         if cfg!(unix) {
-            a.push("-daemonize".into());
+            // -D keeps the daemon's stderr in qemu.log (else /dev/null): why it exits.
+            a.extend(["-daemonize".into(), "-D".into(), d("qemu.log")]);
         }
         a.extend(self.extra_args.split_whitespace().map(String::from));
         a

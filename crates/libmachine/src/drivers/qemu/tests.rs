@@ -100,3 +100,39 @@ fn qemu_img_failures_name_the_image_and_keep_its_message() {
         "running qemu-img"
     );
 }
+
+/// QEMU gone during create: the error says so at once, with the end of its own log and
+/// of the console.
+#[test]
+fn a_dead_qemu_is_reported_with_its_last_words_and_the_console_tail() {
+    let store = tempfile::tempdir().unwrap();
+    let image = raw_image(store.path());
+    let d = driver(store.path(), &image, &ScriptedRunner::new());
+    let dir = d.dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let console: String = (1..=40).map(|i| format!("boot line {i}\n")).collect();
+    std::fs::write(dir.join("console.log"), console).unwrap();
+    std::fs::write(
+        dir.join("qemu.log"),
+        "qemu-system-x86_64: terminating on signal 15 from pid 42 (kill)\n",
+    )
+    .unwrap();
+    let err = d.check_booting().unwrap_err().to_string();
+    assert!(
+        err.starts_with("QEMU exited while the VM booted: qemu-system-x86_64: terminating on signal 15 from pid 42 (kill)\n"),
+        "{err}"
+    );
+    assert!(err.ends_with("boot line 26\nboot line 27\nboot line 28\nboot line 29\nboot line 30\nboot line 31\nboot line 32\nboot line 33\nboot line 34\nboot line 35\nboot line 36\nboot line 37\nboot line 38\nboot line 39\nboot line 40"), "{err}");
+    assert!(!err.contains("boot line 25\n"), "{err}");
+    // Killed (SIGKILL leaves the pid file): the pid is named. A reaped child's pid
+    // runs nothing.
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    std::fs::write(dir.join("qemu.pid"), format!("{pid}\n")).unwrap();
+    let err = d.check_booting().unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!("QEMU (pid {pid}) was killed while the VM booted")),
+        "{err}"
+    );
+}
