@@ -4,8 +4,8 @@
 //! and static bearer tokens ([`auth`], [`sigv4`]); long-running operations followed to
 //! their end ([`lro`]); API errors as one line ([`error`]); waiters with a deadline
 //! and progress lines ([`wait`]); the machine's SSH key made or imported ([`keys`]) and
-//! cloud-init user data ([`userdata`]). Drivers sit above this layer; it knows no
-//! driver.
+//! cloud-init user data ([`userdata`]); what a failed create removed, told alike by
+//! every driver ([`rollback`]). Drivers sit above this layer; it knows no driver.
 //!
 //! No cloud SDK: requests are built by hand and signed with aws-sigv4 (the AWS SDK's own
 //! signer, 54 crates with roxmltree for the XML answers, about a minute to build cold on
@@ -17,9 +17,11 @@ pub mod error;
 pub mod http;
 pub mod keys;
 pub mod lro;
+pub mod rollback;
 pub mod sigv4;
 pub mod userdata;
 pub mod wait;
 
 pub use error::ApiError;
 pub use http::{HttpClient, RetryPolicy};
+pub use rollback::Rollback;

@@ -710,51 +710,32 @@ impl Ec2Driver {
 
     /// Remove what a failed create made, newest first; report what was removed.
     fn clean_up(&mut self, made: &Made) {
-        let mut removed = Vec::new();
-        let mut failed = Vec::new();
+        let mut rollback = crate::cloud::Rollback::default();
         if made.instance {
-            match self.terminate() {
-                Ok(()) => removed.push(format!("instance {}", self.own.instance_id)),
-                Err(e) => failed.push(format!("instance {}: {e:#}", self.own.instance_id)),
-            }
+            rollback.note(
+                format!("instance {}", self.own.instance_id),
+                self.terminate().map(|()| true),
+            );
         }
         if made.spot_request {
-            match self.cancel_spot_request() {
-                Ok(()) => removed.push(format!(
-                    "spot request {}",
-                    self.own.spot_instance_request_id
-                )),
-                Err(e) => failed.push(format!(
-                    "spot request {}: {e:#}",
-                    self.own.spot_instance_request_id
-                )),
-            }
+            rollback.note(
+                format!("spot request {}", self.own.spot_instance_request_id),
+                self.cancel_spot_request().map(|()| true),
+            );
         }
         if made.key_pair {
-            match self.delete_key_pair() {
-                Ok(()) => removed.push(format!("key pair {}", self.own.key_name)),
-                Err(e) => failed.push(format!("key pair {}: {e:#}", self.own.key_name)),
-            }
+            rollback.note(
+                format!("key pair {}", self.own.key_name),
+                self.delete_key_pair().map(|()| true),
+            );
         }
         for id in &made.groups {
-            match self.delete_group(id, made.instance) {
-                Ok(true) => removed.push(format!("security group {id}")),
-                Ok(false) => {}
-                Err(e) => failed.push(format!("security group {id}: {e:#}")),
-            }
+            rollback.note(
+                format!("security group {id}"),
+                self.delete_group(id, made.instance),
+            );
         }
-        if !removed.is_empty() {
-            self.log(&format!(
-                "Create failed; removed what it made: {}",
-                removed.join(", ")
-            ));
-        }
-        if !failed.is_empty() {
-            crate::log::error(&format!(
-                "({}) Could not remove, delete by hand: {}",
-                self.base.machine_name,
-                failed.join("; ")
-            ));
+        if !rollback.report(&self.base.machine_name) {
             return;
         }
         // Nothing is left: the record must not point at deleted things.

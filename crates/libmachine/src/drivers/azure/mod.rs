@@ -518,29 +518,12 @@ impl AzureDriver {
     /// Remove what a failed create made, newest first; report what was removed.
     fn clean_up(&self, made: &Made) {
         let Ok(arm) = self.arm() else { return };
-        let mut removed = Vec::new();
-        let mut failed = Vec::new();
+        let mut rollback = crate::cloud::Rollback::default();
         for id in made.0.iter().rev() {
             let short = id.rsplit("/providers/").next().unwrap_or(id);
-            match arm.delete(id) {
-                Ok(true) => removed.push(short.to_string()),
-                Ok(false) => {}
-                Err(e) => failed.push(format!("{short}: {e:#}")),
-            }
+            rollback.note(short, arm.delete(id));
         }
-        if !removed.is_empty() {
-            self.log(&format!(
-                "Create failed; removed what it made: {}",
-                removed.join(", ")
-            ));
-        }
-        if !failed.is_empty() {
-            crate::log::error(&format!(
-                "({}) Could not remove, delete by hand: {}",
-                self.name(),
-                failed.join("; ")
-            ));
-        }
+        rollback.report(self.name());
     }
 
     /// The VM with its instance view.

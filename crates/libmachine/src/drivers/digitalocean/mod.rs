@@ -263,32 +263,20 @@ impl DoDriver {
 
     /// Remove what a failed create made; report what was removed.
     fn clean_up(&mut self, made: &Made) {
-        let mut removed = Vec::new();
-        let mut failed = Vec::new();
+        let mut rollback = crate::cloud::Rollback::default();
         if made.droplet {
-            match self.delete_droplet() {
-                Ok(()) => removed.push(format!("droplet {}", self.own.droplet_id)),
-                Err(e) => failed.push(format!("droplet {}: {e:#}", self.own.droplet_id)),
-            }
+            rollback.note(
+                format!("droplet {}", self.own.droplet_id),
+                self.delete_droplet().map(|()| true),
+            );
         }
         if made.key {
-            match self.delete_key() {
-                Ok(()) => removed.push(format!("SSH key {}", self.own.ssh_key_id)),
-                Err(e) => failed.push(format!("SSH key {}: {e:#}", self.own.ssh_key_id)),
-            }
+            rollback.note(
+                format!("SSH key {}", self.own.ssh_key_id),
+                self.delete_key().map(|()| true),
+            );
         }
-        if !removed.is_empty() {
-            self.log(&format!(
-                "Create failed; removed what it made: {}",
-                removed.join(", ")
-            ));
-        }
-        if !failed.is_empty() {
-            crate::log::error(&format!(
-                "({}) Could not remove, delete by hand: {}",
-                self.base.machine_name,
-                failed.join("; ")
-            ));
+        if !rollback.report(&self.base.machine_name) {
             return;
         }
         // Nothing is left: the record must not point at deleted things.
