@@ -120,12 +120,7 @@ fn check_libmachine(tree: &Tree) -> Result<usize, Vec<String>> {
         .enumerate()
         .flat_map(|(i, layer)| layer.iter().map(move |m| (*m, i)))
         .collect();
-    let lib = tree
-        .iter()
-        .find(|(rel, _)| rel == "lib.rs")
-        .map(|(_, text)| parse("lib.rs", text))
-        .ok_or_else(|| vec!["lib.rs not found".to_string()])?
-        .map_err(|e| vec![e])?;
+    let lib = index_file(tree, "lib.rs")?;
     let mut problems = Vec::new();
 
     let modules = declared_modules(&lib);
@@ -153,14 +148,7 @@ fn check_libmachine(tree: &Tree) -> Result<usize, Vec<String>> {
         if rel.ends_with("/tests.rs") || rel == "tests.rs" {
             continue;
         }
-        let file = match parse(rel, text) {
-            Ok(f) => f,
-            Err(e) => {
-                problems.push(e);
-                continue;
-            }
-        };
-        for path in crate_paths(&file, &own) {
+        for path in paths_in(rel, text, &own, &mut problems) {
             let Some(first) = path.first() else { continue };
             let used = match roots.place(first) {
                 Place::Module(m) => m,
@@ -189,23 +177,12 @@ fn check_libmachine(tree: &Tree) -> Result<usize, Vec<String>> {
             }
         }
     }
-    problems.sort();
-    problems.dedup();
-    if problems.is_empty() {
-        Ok(modules.len())
-    } else {
-        Err(problems)
-    }
+    verdict(problems, modules.len())
 }
 
 /// The CLI check: `commands/X.rs` never reaches `commands::Y` for another command Y.
 fn check_commands(tree: &Tree) -> Result<usize, Vec<String>> {
-    let mod_rs = tree
-        .iter()
-        .find(|(rel, _)| rel == "commands/mod.rs")
-        .map(|(_, text)| parse("commands/mod.rs", text))
-        .ok_or_else(|| vec!["commands/mod.rs not found".to_string()])?
-        .map_err(|e| vec![e])?;
+    let mod_rs = index_file(tree, "commands/mod.rs")?;
     let commands = declared_modules(&mod_rs);
     let mut problems = Vec::new();
     for (rel, text) in tree {
@@ -213,14 +190,7 @@ fn check_commands(tree: &Tree) -> Result<usize, Vec<String>> {
         if own.len() < 2 || own[0] != "commands" {
             continue;
         }
-        let file = match parse(rel, text) {
-            Ok(f) => f,
-            Err(e) => {
-                problems.push(e);
-                continue;
-            }
-        };
-        for path in crate_paths(&file, &own) {
+        for path in paths_in(rel, text, &own, &mut problems) {
             if let [first, used, ..] = path.as_slice() {
                 if first == "commands" && *used != own[1] && commands.contains(used) {
                     problems.push(format!(
@@ -230,10 +200,35 @@ fn check_commands(tree: &Tree) -> Result<usize, Vec<String>> {
             }
         }
     }
+    verdict(problems, commands.len())
+}
+
+/// The file that declares the modules checked (`lib.rs`, `commands/mod.rs`), parsed.
+fn index_file(tree: &Tree, rel: &str) -> Result<syn::File, Vec<String>> {
+    let (_, text) = tree
+        .iter()
+        .find(|(r, _)| r == rel)
+        .ok_or_else(|| vec![format!("{rel} not found")])?;
+    parse(rel, text).map_err(|e| vec![e])
+}
+
+/// The crate-relative paths of one file (none when it does not parse: that is a problem).
+fn paths_in(rel: &str, text: &str, own: &[String], problems: &mut Vec<String>) -> Vec<Vec<String>> {
+    match parse(rel, text) {
+        Ok(file) => crate_paths(&file, own),
+        Err(e) => {
+            problems.push(e);
+            Vec::new()
+        }
+    }
+}
+
+/// `Ok(count)` when nothing is wrong, else each problem once, sorted.
+fn verdict(mut problems: Vec<String>, count: usize) -> Result<usize, Vec<String>> {
     problems.sort();
     problems.dedup();
     if problems.is_empty() {
-        Ok(commands.len())
+        Ok(count)
     } else {
         Err(problems)
     }
