@@ -20,7 +20,8 @@ use super::http::Response;
 use super::ApiError;
 use anyhow::{bail, Result};
 use serde_json::Value;
-use std::time::{Duration, Instant};
+use std::ops::ControlFlow;
+use std::time::Duration;
 
 /// What one poll found.
 #[derive(Debug)]
@@ -57,30 +58,16 @@ impl Default for Poller {
 impl Poller {
     /// Call `step` until it answers [`Poll::Done`]; errors end the wait.
     pub fn run(&self, what: &str, mut step: impl FnMut() -> Result<Poll>) -> Result<Response> {
-        let start = Instant::now();
-        let mut last_note = start;
-        loop {
-            let pending = match step()? {
-                Poll::Done(r) => return Ok(r),
-                Poll::Pending(r) => r,
-            };
-            let pause = pending
-                .retry_after()
-                .unwrap_or(self.default_delay)
-                .min(self.max_delay);
-            let waited = start.elapsed();
-            if waited + pause > self.timeout {
-                bail!(
-                    "timed out after {}s waiting for {what}",
-                    self.timeout.as_secs()
-                );
-            }
-            if !self.progress_every.is_zero() && last_note.elapsed() >= self.progress_every {
-                crate::info!("Still waiting for {what} ({}s)...", waited.as_secs());
-                last_note = Instant::now();
-            }
-            std::thread::sleep(pause);
-        }
+        super::wait::paced(what, self.timeout, self.progress_every, || {
+            Ok(match step()? {
+                Poll::Done(r) => ControlFlow::Break(r),
+                Poll::Pending(r) => ControlFlow::Continue(
+                    r.retry_after()
+                        .unwrap_or(self.default_delay)
+                        .min(self.max_delay),
+                ),
+            })
+        })
     }
 }
 
@@ -212,6 +199,7 @@ mod tests {
     use super::*;
     use std::cell::RefCell;
     use std::collections::VecDeque;
+    use std::time::Instant;
 
     fn resp(status: u16, body: &str, headers: &[(&str, &str)]) -> Response {
         Response {

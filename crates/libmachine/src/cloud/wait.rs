@@ -3,6 +3,7 @@
 //! a long wait never looks hung.
 
 use anyhow::{bail, Result};
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 /// How to wait.
@@ -38,27 +39,45 @@ impl Waiter {
     /// a resource that is ready almost at once costs little time.
     /// `what` names the awaited thing in the progress and timeout messages.
     pub fn until<T>(&self, what: &str, mut check: impl FnMut() -> Result<Option<T>>) -> Result<T> {
-        let start = Instant::now();
-        let mut last_note = start;
         let mut pause = (self.interval / 4).max(Duration::from_millis(1));
-        loop {
-            if let Some(v) = check()? {
-                return Ok(v);
-            }
-            let waited = start.elapsed();
-            if waited + pause > self.timeout {
-                bail!(
-                    "timed out after {}s waiting for {what}",
-                    self.timeout.as_secs()
-                );
-            }
-            if !self.progress_every.is_zero() && last_note.elapsed() >= self.progress_every {
-                crate::info!("Still waiting for {what} ({}s)...", waited.as_secs());
-                last_note = Instant::now();
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(self.interval);
+        paced(what, self.timeout, self.progress_every, || {
+            Ok(match check()? {
+                Some(v) => ControlFlow::Break(v),
+                None => {
+                    let this = pause;
+                    pause = (pause * 2).min(self.interval);
+                    ControlFlow::Continue(this)
+                }
+            })
+        })
+    }
+}
+
+/// The loop under every wait: `step` gives the value, or how long to pause before asking
+/// again (its own rule: doubling, a service's `Retry-After`...). The deadline and the
+/// `Still waiting for ...` lines are kept here; an `Err` from `step` ends the wait.
+pub fn paced<T>(
+    what: &str,
+    timeout: Duration,
+    progress_every: Duration,
+    mut step: impl FnMut() -> Result<ControlFlow<T, Duration>>,
+) -> Result<T> {
+    let start = Instant::now();
+    let mut last_note = start;
+    loop {
+        let pause = match step()? {
+            ControlFlow::Break(v) => return Ok(v),
+            ControlFlow::Continue(pause) => pause,
+        };
+        let waited = start.elapsed();
+        if waited + pause > timeout {
+            bail!("timed out after {}s waiting for {what}", timeout.as_secs());
         }
+        if !progress_every.is_zero() && last_note.elapsed() >= progress_every {
+            crate::info!("Still waiting for {what} ({}s)...", waited.as_secs());
+            last_note = Instant::now();
+        }
+        std::thread::sleep(pause);
     }
 }
 
